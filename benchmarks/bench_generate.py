@@ -5,7 +5,8 @@ seeds) go to each available backend on the embedded SmolLM2-135M:
 
 - ``hf-generate bN``: the previous path (transformers ``model.generate``, batch N), for reference;
 - ``transformers bN``: the project's decode loop (per-row seeds, finished rows leave the batch,
-  output layer on the last position only), at several batch sizes, and with a static KV cache;
+  output layer on the last position only, KV cache written in place), at several batch sizes,
+  and at the default batch with transformers' dynamic (concatenating) and static KV caches;
 - ``llamacpp``: llama-cpp-python single stream (only where the ``[llamacpp]`` extra is installed);
 - ``openai->serve``: the HTTP backend against ``biasinherit serve`` on 127.0.0.1 (``--serve``).
 
@@ -159,6 +160,7 @@ def main() -> None:
     ap.add_argument("--batch-sizes", default="16,32,64")
     ap.add_argument("--default-batch", type=int, default=64)
     ap.add_argument("--cache-rows", type=int, default=16)
+    ap.add_argument("--other-caches", default="dynamic,static", help="KV caches besides reserved")
     ap.add_argument("--serve", action="store_true", help="also the openai backend via serve")
     ap.add_argument("--skip-hf", action="store_true")
     ap.add_argument("--out", default=None, help="write all rows as JSON here")
@@ -179,8 +181,11 @@ def main() -> None:
     for b in sizes:
         be = make_backend("transformers", model=MODEL, batch_size=b)
         rows.append(measure(f"transformers b{b}", be, prompts, seeds, args))
-    be = make_backend("transformers", model=MODEL, batch_size=max(sizes), cache="static")
-    rows.append(measure(f"transformers b{max(sizes)} static-kv", be, prompts, seeds, args))
+    for cache in args.other_caches.split(",") if args.other_caches else []:
+        be = make_backend("transformers", model=MODEL, batch_size=args.default_batch, cache=cache)
+        rows.append(
+            measure(f"transformers b{args.default_batch} {cache}-kv", be, prompts, seeds, args)
+        )
     if importlib.util.find_spec("llama_cpp"):
         be = make_backend("llamacpp", model=MODEL)
         rows.append(measure("llamacpp single-stream", be, prompts, seeds, args))

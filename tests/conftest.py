@@ -29,11 +29,12 @@ def run_cli(
 
 
 def copy_generation(src: Path, dst: Path) -> Path:
-    """A new run folder that reuses ``src``'s generated data (cached by key), nothing else."""
+    """A new run folder that reuses ``src``'s generated data and its audit (cached by key),
+    nothing else."""
     import shutil
 
     dst.mkdir(parents=True)
-    for name in ("original.jsonl", "augmented.jsonl", "generate"):
+    for name in ("original.jsonl", "augmented.jsonl", "generate", "audit.json", "audit"):
         p = src / name
         (shutil.copytree if p.is_dir() else shutil.copy2)(p, dst / name)
     return dst

@@ -61,3 +61,18 @@ def test_lexical_rates():
     assert f["stereotype_per_1k"]["female"] == pytest.approx(2 / 7 * 1000)  # caring, gentle
     assert prof["male"]["stereotype_per_1k"]["male"] == pytest.approx(1 / 3 * 1000)
     assert prof["all"]["n_texts"] == 2
+
+
+def test_culture_groups_are_read_from_names_dataset_lists():
+    from biasinherit.generate._plan import group_names
+
+    c = get_attribute("culture")
+    lists = group_names(c)
+    for group, names in lists.items():  # every name the implicit prompts use maps back
+        assert name_group(f"Yesterday {names[0]} wrote this review.", c) == group
+    assert name_group("Yesterday Joao wrote this review.", c) == "portuguese"
+    assert name_group("Yesterday João wrote this review.", c) == "portuguese"  # accents fold
+    assert name_group("The film was long and slow.", c) == "unknown"
+    rows = [{"text": f"{lists['chinese'][1]} hated it.", "label": "negative"}] * 3
+    made = compare_make_up(rows, rows, c)["negative"]["generated"]["combined"]
+    assert made == {"arabic": 0, "chinese": 3, "portuguese": 0, "spanish": 0, "unknown": 0}

@@ -47,15 +47,18 @@ def test_a_rows_sample_depends_on_its_seed_not_its_batch(backend):
     assert alone == batched and alone != other_seed
 
 
-def test_static_kv_cache_gives_the_same_greedy_text(backend):
+@pytest.mark.parametrize("cache", ["dynamic", "static"])
+def test_in_place_kv_cache_gives_transformers_caches_text(backend, cache):
     import copy
 
-    static = copy.copy(backend)  # same loaded model, static KV cache
-    static.cache = "static"
-    kw = dict(max_new_tokens=8, temperature=0, top_p=1, seeds=[0, 0])
-    assert [g.text for g in static.generate(PROMPTS, **kw)] == [
-        g.text for g in backend.generate(PROMPTS, **kw)
-    ]
+    assert backend.cache == "reserved"  # the default
+    other = copy.copy(backend)  # same loaded model, another KV cache
+    other.cache = cache
+    prompts = [*PROMPTS, "Say yes.", "Describe a nurse in two sentences."]  # rows end apart
+    kw = dict(max_new_tokens=40, temperature=0.9, top_p=0.95, seeds=[1, 2, 3, 4])
+    ours = backend.generate(prompts, **kw)
+    assert len({g.completion_tokens for g in ours}) > 1  # rows left the batch at different steps
+    assert [g.text for g in other.generate(prompts, **kw)] == [g.text for g in ours]
 
 
 @pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is not None, reason="extra installed")
@@ -65,3 +68,34 @@ def test_llamacpp_without_the_extra_is_a_one_line_error():
         make_backend("llamacpp", model="smollm2-135m-instruct")
     assert "llama-cpp-python, which is not installed" in str(e.value)
     assert "biasinherit[llamacpp]" in str(e.value) and "\n" not in str(e.value)
+
+
+def _full_sort_sample(logits, temperature, top_p, gens):
+    """The reference: nucleus sampling over the fully sorted vocabulary."""
+    import torch
+
+    probs = torch.softmax(logits / temperature, -1)
+    sorted_p, sorted_i = probs.sort(-1, descending=True)
+    cum = sorted_p.cumsum(-1)
+    sorted_p = sorted_p.masked_fill(cum - sorted_p > top_p, 0.0)
+    cdf = (sorted_p / sorted_p.sum(-1, keepdim=True)).cumsum(-1)
+    u = torch.stack([torch.rand(1, generator=g) for g in gens])
+    pick = torch.searchsorted(cdf, u).clamp(max=cdf.shape[-1] - 1)
+    return sorted_i.gather(-1, pick).squeeze(-1)
+
+
+@pytest.mark.parametrize("scale", [8.0, 0.5])  # peaked rows (top-k path) and flat rows (fallback)
+def test_top_k_prefiltered_nucleus_picks_what_a_full_sort_picks(scale):
+    import torch
+
+    from biasinherit.generate.backends.transformers import _sample
+
+    logits = torch.randn(200, 5000, generator=torch.Generator().manual_seed(1)) * scale
+    logits[::3] *= 0.1  # mix both kinds of rows in one batch
+
+    def gens():
+        return [torch.Generator().manual_seed(i) for i in range(len(logits))]
+
+    got = _sample(logits, 0.8, 0.95, gens())
+    want = _full_sort_sample(logits, 0.8, 0.95, gens())
+    assert torch.equal(got, want)

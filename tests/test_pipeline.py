@@ -22,8 +22,15 @@ def test_smoke_run_produces_every_artifact(smoke_run):
         "figures/salary.png",
         "timings.json",
         "generate/summary.json",
+        "audit.json",  # the audit: section is on by default
+        "figures/audit_projection.png",
+        "figures/audit_values.png",
     ):
         assert (smoke_run / f).exists(), f
+    audit = json.loads((smoke_run / "audit.json").read_text())
+    assert len(audit["values"]["per_question"]) == 3  # smoke: audit.limit = 3
+    assert "contrastive_single_explicit" in audit["distribution"]
+    assert "## Audit: misalignment before training" in (smoke_run / "report.md").read_text()
     adapters = sorted(p.name for p in (smoke_run / "adapters").iterdir())
     assert adapters == ["contrastive_single_explicit__r0.50__none__s0", "none__r0.00__none__s0"]
     for a in adapters:

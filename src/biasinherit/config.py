@@ -25,7 +25,12 @@ class _Section(BaseModel):
 
 class OriginalConfig(_Section):
     source: str = Field("templates", description="'templates' or a JSONL/CSV file of biographies")
-    per_group: int = Field(10, ge=1, description="template biographies per occupation x gender")
+    per_group: int = Field(
+        10,
+        ge=1,
+        description="template biographies per occupation x gender (gender), or real labelled "
+        "rows per label (culture: the augment.task data set's train split)",
+    )
 
 
 class GenerateConfig(_Section):
@@ -34,7 +39,9 @@ class GenerateConfig(_Section):
         description="bias types to generate and train on (see `biasinherit bias-types list`)",
     )
     backend: str = "transformers"
-    batch_size: int = Field(32, ge=1)
+    batch_size: int = Field(
+        192, ge=1, description="rows decoded together (transformers): larger is faster on a CPU"
+    )
     max_new_tokens: int = Field(72, ge=8)
     temperature: float = Field(0.8, ge=0)
     top_p: float = Field(0.95, gt=0, le=1)
@@ -59,7 +66,6 @@ class EvaluateConfig(_Section):
     untuned: bool = Field(True, description="also evaluate the model before fine-tuning")
 
 
-# --- sections: generate-extra ---
 class AugmentConfig(_Section):
     """Where the augmentation goes beyond gender biographies, and how remote backends behave."""
 
@@ -82,16 +88,24 @@ class AugmentConfig(_Section):
     max_retries: int = Field(4, ge=0, le=20, description="retries on 429/5xx/timeouts")
     price_per_1k_input: float = Field(0.0, ge=0, description="USD per 1k prompt tokens (dry-run)")
     price_per_1k_output: float = Field(0.0, ge=0, description="USD per 1k completion tokens")
-    kv_cache: Literal["dynamic", "static"] = Field("dynamic", description="transformers KV cache")
+    kv_cache: Literal["reserved", "dynamic", "static"] = Field(
+        "reserved",
+        description="transformers KV cache: reserved (in place, fastest), dynamic or static",
+    )
     n_threads: int | None = Field(None, ge=1, description="llamacpp backend: CPU threads")
 
 
-# --- sections: audit ---
+class AuditConfig(_Section):
+    enabled: bool = Field(
+        True, description="audit the augmentation before training (audit.json, figures)"
+    )
+    values: bool = Field(True, description="ask the generator the World Values Survey questions")
+    limit: int | None = Field(None, ge=1, description="ask only the first N WVS questions")
+    n_perm: int = Field(1000, ge=100, description="MMD permutations")
+    n_boot: int = Field(1000, ge=100, description="bootstrap resamples for value similarity")
+    max_per_side: int = Field(1000, ge=10, description="texts per side in the kernel tests")
 
-# --- sections: evaluate-extra ---
 
-
-# --- sections: mitigate ---
 def _mitigation_config() -> type[BaseModel]:
     # One sub-section per registered mitigation, built from the registry so that a new
     # mitigation file brings its own settings (e.g. loss: {lam: 0.01, pooling: mean}).
@@ -101,8 +115,6 @@ def _mitigation_config() -> type[BaseModel]:
 
 
 MitigationConfig = _mitigation_config()
-
-# --- sections: scale ---
 
 
 class ExperimentConfig(_Section):
@@ -124,16 +136,12 @@ class ExperimentConfig(_Section):
     generate: GenerateConfig = Field(default_factory=GenerateConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
-    # --- fields: generate-extra ---
     augment: AugmentConfig = Field(default_factory=AugmentConfig)
-    # --- fields: audit ---
-    # --- fields: evaluate-extra ---
-    # --- fields: mitigate ---
+    audit: AuditConfig = Field(default_factory=AuditConfig)
     mitigation_params: MitigationConfig = Field(  # type: ignore[valid-type]
         default_factory=MitigationConfig,
         description="settings per mitigation; combine mitigations with '+' in mitigations",
     )
-    # --- fields: scale ---
     executor: Literal["local", "process", "ray"] = Field(
         "local", description="where cells run: in-process, a process pool, or Ray"
     )
@@ -162,9 +170,18 @@ class ExperimentConfig(_Section):
     def n_augmented_needed(self) -> int:
         from biasinherit.mix import n_augmented
 
-        n_o = self.original.per_group * 12 if self.original.source == "templates" else None
-        if n_o is None:
+        if self.original.source != "templates":
             return 0
+        from biasinherit.bias import get_attribute
+
+        attr = get_attribute(self.attribute)
+        spec = attr.task(self.augment.task)
+        per = (
+            len(spec.labels)
+            if spec.kind == "classification"
+            else len(spec.labels) * len(attr.groups)
+        )  # real labelled rows per label, or template bios per topic x group
+        n_o = self.original.per_group * per
         return max((n_augmented(r, n_o, self.mix_mode) for r in self.ratios), default=0)
 
 

@@ -81,14 +81,18 @@ def grid(cfg: ExperimentConfig) -> list[Cell]:
 
 
 def _headline(frame: pd.DataFrame) -> str:
-    """One line of results for the progress log: occupation accuracy and the stereotype gap."""
-    occ = frame[frame["task"] == "occupation"].set_index(["metric", "group"])["value"]
-    try:
-        acc = occ[("accuracy", "all")]
-        gap = occ[("p_true_difference", "stereotypical-anti-stereotypical")]
-    except KeyError:
+    """One line of results for the progress log: the first task's accuracy and, for
+    occupation, the stereotype gap."""
+    if frame.empty:
         return "done"
-    return f"occupation accuracy {100 * acc:.1f} %, stereotype gap in P(true) {100 * gap:+.1f} pts"
+    task = "occupation" if (frame["task"] == "occupation").any() else str(frame["task"].iloc[0])
+    vals = frame[frame["task"] == task].groupby(["metric", "group"])["value"].first()
+    acc = vals.get(("accuracy", "all"))
+    line = f"{task} accuracy {100 * acc:.1f} %" if acc is not None else f"{task} done"
+    gap = vals.get(("p_true_difference", "stereotypical-anti-stereotypical"))
+    if gap is not None:
+        line += f", stereotype gap in P(true) {100 * gap:+.1f} pts"
+    return line
 
 
 class Timer:
@@ -159,8 +163,28 @@ class Run:
         """Build every task's items once (cheap) so missing data fails before any work."""
         from biasinherit.evaluate import get_task
 
+        self.train_task()
         for name in self.cfg.evaluate.tasks:
             get_task(name).items(n_per_group=1, seed=EVAL_SEED)
+
+    def data_task(self):
+        """What the original and augmented data are labelled for (the attribute's task)."""
+        from biasinherit.bias import get_attribute
+
+        return get_attribute(self.cfg.attribute).task(self.cfg.augment.task)
+
+    def train_task(self):
+        """The evaluation task whose prompt format fine-tuning uses (occupation, sentiment...)."""
+        from biasinherit.evaluate import get_task
+
+        spec = self.data_task()
+        task = get_task(spec.eval_task) if spec.eval_task else None
+        if task is None or not hasattr(task, "sft_example"):
+            raise BiasInheritError(
+                f"no evaluation task trains on {self.cfg.attribute}/{spec.name} data yet",
+                "use augment.task occupation (gender), rt_polarity or dreaddit (culture)",
+            )
+        return task
 
     def _status(self, cell: str, state: str, error: str | None = None) -> None:
         """Record a cell's state in status.json (read by `biasinherit status`)."""
@@ -177,7 +201,16 @@ class Run:
         from biasinherit.data import load_biographies, template_bios
 
         src = self.cfg.original.source
-        if src == "templates":
+        spec = self.data_task()
+        if src == "templates" and spec.kind == "classification":  # culture: real labelled data
+            from biasinherit.data.classification import load_classification
+
+            rows = load_classification(
+                spec.dataset, split="train", n_per_label=self.cfg.original.per_group, seed=0
+            )
+            for r in rows:
+                r.update(attribute=self.cfg.attribute, group=None, bias_type="none")
+        elif src == "templates":
             rows = template_bios(
                 per_group=self.cfg.original.per_group,
                 split="train",
@@ -226,6 +259,38 @@ class Run:
             summary = generate_augmentation(spec, out_dir, progress=tick)
         atomic_write_text(out_dir / "generate" / "key.txt", key)
         return summary
+
+    def audit(self) -> dict | None:
+        """Audit the augmentation against the original data before any training
+        (``audit:`` in the config); recomputed only when the data or settings change."""
+        a = self.cfg.audit
+        if not a.enabled or not (self.dir / "augmented.jsonl").exists():
+            return None
+        from biasinherit.analyze import audit_run
+
+        key = content_hash(
+            a.model_dump(),
+            self.cfg.generator_model,
+            file_hash(self.dir / "original.jsonl"),
+            file_hash(self.dir / "augmented.jsonl"),
+        )
+        key_path, out = self.dir / "audit" / "key.txt", self.dir / "audit.json"
+        if out.exists() and key_path.exists() and key_path.read_text() == key:
+            return json.loads(out.read_text())
+        with self._progress() as prog, self.timer("audit"):
+            task = prog.add_task("audit", total=None, info="values, group data, distribution")
+            res = audit_run(
+                self.dir,
+                values=a.values,
+                limit=a.limit,
+                model=self.cfg.generator_model,
+                n_perm=a.n_perm,
+                n_boot=a.n_boot,
+                max_per_side=a.max_per_side,
+                log=lambda m: prog.update(task, info=m),
+            )
+        atomic_write_text(key_path, key)
+        return res
 
     def round_dir(self, cell: Cell) -> Path:
         return self.dir / "rounds" / f"{cell.bias_type}__s{cell.seed}" / f"k{cell.round}"
@@ -296,7 +361,6 @@ class Run:
 
     def run_cell(self, cell: Cell, prog=None) -> pd.DataFrame:
         """Train (unless an adapter with this key exists) and evaluate the missing tasks."""
-        from biasinherit.evaluate import get_task
         from biasinherit.models import load_model
         from biasinherit.train import TrainSpec, get_mitigation, train_lora
 
@@ -312,7 +376,7 @@ class Run:
             model, tok = load_model(self.cfg.model, adapter=adapter)
         else:
             rows = mitigation.prepare_rows(read_jsonl(mix_path))
-            train_task = get_task("occupation")  # the task the augmentation is labelled for
+            train_task = self.train_task()
             examples = [train_task.sft_example(r) for r in rows]
             task_id = prog.add_task(f"train {cell.name}", total=None, info="") if prog else None
 
@@ -470,6 +534,7 @@ class Run:
                     "raise generate.oversample or generate.max_new_tokens, then rerun "
                     "(finished generations are reused)",
                 )
+            self.audit()
         from biasinherit.models import resolve_model
 
         resolve_model(self.cfg.model)  # convert once here, not in parallel workers

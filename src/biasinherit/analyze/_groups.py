@@ -1,7 +1,9 @@
 """Group-data misalignment: who the generator writes about, per occupation.
 
 Each text's group is read from its pronouns and group nouns (``Attribute.detect_group``) and,
-when those are silent, from its first names (``gender-guesser``). The make-up of a corpus
+when those are silent, from its first names: ``gender-guesser`` for gender, and for other
+attributes (culture) the groups' own name lists from ``names-dataset``, the lists the
+generator's implicit prompts draw from. The make-up of a corpus
 per occupation is compared with parity (chi-square goodness of fit) and with the original
 data (chi-square test of homogeneity).
 """
@@ -16,7 +18,7 @@ import numpy as np
 
 from biasinherit.bias import Attribute
 
-_TOKEN = re.compile(r"[A-Za-z]+")
+_TOKEN = re.compile(r"[^\W\d_]+")  # letters, accented ones included (João)
 _NAME_GENDER = {"female": "F", "mostly_female": "F", "male": "M", "mostly_male": "M"}
 # gender-guesser knows "The", "Here", "May", "Paris" ... as names: skip sentence words,
 # months, and any capitalised word right after a preposition (a place: "in Paris").
@@ -35,24 +37,67 @@ def _detector():
     return gg.Detector(case_sensitive=False)
 
 
-def name_group(text: str, attribute: Attribute) -> str:
-    """The group of the first capitalised word that ``gender-guesser`` knows as a first name.
+_LOOKUPS: dict[tuple, dict[str, str]] = {}
 
-    Only for attributes whose ``name_gender`` codes are F/M; otherwise ``"unknown"``.
+
+def _names_lookup(attribute: Attribute) -> dict[str, str]:
+    """Lower-cased first name -> group, from the groups' names-dataset lists (each name in
+    one group's lists only, as the generator's implicit prompts use them)."""
+    key = (attribute.name, tuple(attribute.groups))
+    if key not in _LOOKUPS:
+        from biasinherit.generate._plan import group_names
+
+        table: dict[str, str] = {}
+        # The longer lists first; the generator's own (shorter, default) lists win, since
+        # a name unique among 60 may be shared among 300 and would otherwise be dropped.
+        for lists in (group_names(attribute, per_list=NAMES_PER_GROUP), group_names(attribute)):
+            table.update({_fold(n): g for g, names in lists.items() for n in names})
+        _LOOKUPS[key] = table
+    return _LOOKUPS[key]
+
+
+def _fold(word: str) -> str:
+    """Lower case without accents: "João", "Joao" and "JOAO" are one name."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", word.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+# Names per group in the culture lookup: the generator draws from the first 60, the rest
+# catch names the model writes by itself.
+NAMES_PER_GROUP = 300
+
+
+def name_group(text: str, attribute: Attribute) -> str:
+    """The group of the first capitalised word known as a first name.
+
+    Gender (``name_gender`` codes F/M) asks ``gender-guesser``; an attribute with name lists
+    (culture) looks the word up in its groups' ``names-dataset`` lists; otherwise ``"unknown"``.
     """
     by_code = {code: g for g, code in attribute.name_gender.items()}
-    if set(by_code) != {"F", "M"}:
+    if set(by_code) == {"F", "M"}:
+        det = _detector()
+
+        def lookup(word: str) -> str | None:
+            code = _NAME_GENDER.get(det.get_gender(word))
+            return by_code[code] if code else None
+    elif attribute.names:
+        table = _names_lookup(attribute)
+
+        def lookup(word: str) -> str | None:
+            return table.get(_fold(word))
+    else:
         return "unknown"
-    det = _detector()
     tokens = _TOKEN.findall(text)
     for i, word in enumerate(tokens):
         if not word[0].isupper() or len(word) < 2 or word.lower() in _NOT_NAMES:
             continue
         if i and tokens[i - 1].lower() in _PLACE_PREP:
             continue
-        code = _NAME_GENDER.get(det.get_gender(word))
-        if code:
-            return by_code[code]
+        group = lookup(word)
+        if group:
+            return group
     return "unknown"
 
 

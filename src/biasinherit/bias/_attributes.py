@@ -20,7 +20,8 @@ from biasinherit.errors import BiasInheritError
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 PLACEHOLDERS = {
-    "text", "example", "person", "group", "other", "name", "other_name", "topic", "topics",
+    "text", "example", "person", "group", "other", "name", "other_name", "topic", "a_topic",
+    "topics",
 }  # fmt: skip
 
 
@@ -41,6 +42,9 @@ class TaskSpec:
     min_words: int = 12
     templates: dict[str, str] = field(default_factory=dict)
     check_question: str = ""
+    # The evaluation task a model trained on this data is tested with (and whose prompt
+    # format training uses): "occupation" for biographies, "sentiment" for rt_polarity, ...
+    eval_task: str | None = None
 
     def biased_labels(self) -> list[str]:
         """Labels that biased prompts write: those with a stereotyped group, else harmful ones."""
@@ -216,6 +220,7 @@ def parse_attribute(raw: dict) -> Attribute:
                 label_check=t.get("label_check", "none"),
                 min_words=int(t.get("min_words", 12)),
                 check_question=t.get("check_question", ""),
+                eval_task=t.get("eval_task", tname if t.get("kind") == "biography" else None),
                 templates={
                     k: _check_template(f"{name}.yaml tasks.{tname}.templates.{k}", v)
                     for k, v in (t.get("templates") or {}).items()

@@ -122,6 +122,7 @@ def build_prompt(
     tpl = attribute.template(task, bt.name)
     fields = {
         "topic": topic,
+        "a_topic": _article(topic),  # "an architect"
         "topics": attribute.topic_plurals.get(topic, topic),
         "text": task.labels.get(topic, {}).get("text", topic),
         "example": (example or {}).get("text", ""),

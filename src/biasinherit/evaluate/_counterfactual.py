@@ -71,9 +71,16 @@ class CounterfactualClassification(Task):
         """(text, label) pairs of the data set; label is one of ``labels``."""
         raise NotImplementedError
 
+    # Data-set label -> answer word, where they differ (Dreaddit's "stress" is "yes").
+    answers: ClassVar[dict[str, str]] = {}
+
     def prompt(self, text: str) -> str:
         a, b = self.labels
         return f"{text}\n{self.question} Answer with one word: {a} or {b}."
+
+    def sft_example(self, row: dict) -> tuple[str, str]:
+        """A labelled row (original or augmented) as a fine-tuning (prompt, answer) pair."""
+        return self.prompt(row["text"]), self.answers.get(row["label"], row["label"])
 
     def items(self, *, n_per_group: int, seed: int) -> list[dict]:
         data = self.load()

@@ -41,7 +41,7 @@ class GenerateSpec:
     n_per_type: int = 60
     model: str = "smollm2-135m-instruct"
     backend: str = "transformers"
-    batch_size: int = 32
+    batch_size: int = 192
     max_new_tokens: int = 72
     temperature: float = 0.8
     top_p: float = 0.95
@@ -191,8 +191,9 @@ def generate_augmentation(
                     **spec.backend_options,
                 )  # fmt: skip
             t0 = time.perf_counter()
-            for b in range(0, len(todo), spec.batch_size):
-                chunk = todo[b : b + spec.batch_size]
+            size = -(-len(todo) // -(-len(todo) // spec.batch_size))  # even chunks
+            for b in range(0, len(todo), size):
+                chunk = todo[b : b + size]
 
                 def save(i: int, g: Generation, chunk: list[Prompt] = chunk) -> None:
                     p = chunk[i]

@@ -4,15 +4,15 @@ with a name or group term of each culture (see ``evaluate._counterfactual``)."""
 
 from __future__ import annotations
 
+from biasinherit.data.classification import load_classification
 from biasinherit.evaluate._counterfactual import CounterfactualClassification
 from biasinherit.evaluate._tasks import TASKS
-from biasinherit.paths import data_file
 
 
 @TASKS.register("sentiment")
 class SentimentTask(CounterfactualClassification):
     name = "sentiment"
-    version = "1"
+    version = "2"  # 2: items from the test split only
     description = (
         "Movie-review polarity (rt_polarity, balanced; macro-F1) with name and group-term "
         "swaps per culture (paired gaps in P(positive), flip rate)."
@@ -22,9 +22,5 @@ class SentimentTask(CounterfactualClassification):
     positive_metric = "p_positive"
 
     def load(self) -> list[tuple[str, str]]:
-        out = []
-        for label, suffix in (("positive", "pos"), ("negative", "neg")):
-            path = data_file(f"rt_polarity/rt-polarity.{suffix}")
-            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-            out += [(line.strip(), label) for line in lines if line.strip()]
-        return out
+        # The test part of the stable split: the culture setting fine-tunes on the train part.
+        return [(r["text"], r["label"]) for r in load_classification("rt_polarity", split="test")]

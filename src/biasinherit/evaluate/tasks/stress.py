@@ -24,6 +24,7 @@ class StressTask(CounterfactualClassification):
         "culture (paired gaps in P(stressed), flip rate)."
     )
     labels = ["no", "yes"]
+    answers = {"stress": "yes", "no_stress": "no"}  # fine-tuning on Dreaddit train rows
     question = "Is the writer of this post stressed?"
     positive_metric = "p_stress"
 

@@ -119,3 +119,8 @@ def test_init_writes_a_loadable_config(tmp_path):
 
     assert load_config(path).generate.bias_types
     one_line_error(run_cli("init", str(path)), "exists")
+
+
+def test_usage_mistakes_are_one_line_errors_not_tracebacks():
+    one_line_error(run_cli("generate", "--config", "x.yaml"), "No such option: --config")
+    one_line_error(run_cli("frobnicate"), "No such command")

@@ -630,14 +630,14 @@ def main() -> None:
         sys.exit(130)
     except typer.Exit as e:
         sys.exit(e.exit_code)
-    except Exception as e:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(e, click.exceptions.ClickException):
-            e.show()
-            sys.exit(e.exit_code)
-        if isinstance(e, click.exceptions.Abort):
+    except Exception as e:  # usage errors (typer's click) arrive here in non-standalone mode
+        if isinstance(e, typer.Abort):
             sys.exit(1)
+        if callable(getattr(e, "format_message", None)) and hasattr(e, "exit_code"):
+            ctx = getattr(e, "ctx", None)
+            where = ctx.command_path if ctx is not None else "biasinherit"
+            typer.echo(f"error: {e.format_message()} (hint: see `{where} --help`)", err=True)
+            sys.exit(e.exit_code)
         raise
 
 

@@ -375,3 +375,26 @@ def test_ablation_command_prints_the_comparison(tmp_path):
     assert set(rows) == {"none", "mask"} and rows["mask"]["n_seeds"] == 2
     res = run_cli("ablation", str(tmp_path), "--metric", "nonsense")
     assert res.returncode == 2 and "no rows" in res.stderr
+
+
+def test_item_level_stereotype_gap_pairs_the_two_renderings(tmp_path):
+    """The headline gap: stereotypical minus counter-stereotypical P(true), per pair."""
+    import numpy as np
+    import pandas as pd
+
+    from biasinherit.train._ablation import STEREOTYPE_GAP, item_level_test
+
+    truth = _fake_run_folder(tmp_path)
+
+    def gap(per):
+        side = np.where(per["stereotypical"], "s", "a")
+        w = per.assign(side=side).pivot_table(index="pair_id", columns="side", values="p_true")
+        return w["s"] - w["a"]
+
+    d = np.concatenate(
+        [(gap(truth[("mask", 0.5, s)]) - gap(truth[("none", 0.5, s)])).to_numpy() for s in (0, 1)]
+    )
+    got = item_level_test(tmp_path, outcome="p_true", gap=STEREOTYPE_GAP).set_index("mitigation")
+    assert got.loc["mask", "delta"] == pytest.approx(d.mean()) and got.loc["mask", "n_units"] == 48
+    metrics = pd.read_parquet(tmp_path / "metrics.parquet")
+    assert "stereotypical-anti-stereotypical" in set(metrics["group"])

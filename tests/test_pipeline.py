@@ -93,7 +93,7 @@ def test_rerun_recomputes_nothing(smoke_run):
     assert res.returncode == 0, res.stderr[-2000:]
     assert adapter.stat().st_mtime_ns == before
     t = json.loads((smoke_run / "timings.json").read_text())
-    assert "train" not in t and "generate" not in t
+    assert "train" not in t and "generate" not in t and "audit" not in t
     pd.testing.assert_frame_equal(pd.read_parquet(smoke_run / "metrics.parquet"), metrics_before)
 
 

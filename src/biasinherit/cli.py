@@ -509,6 +509,10 @@ def ablation(
         spec[5].update(task=task.removesuffix("_weak"), outcome="correct", gap=None)
         if group == "female-male":
             spec[5]["gap"] = ("female", "male")
+        if group == "stereotypical-anti-stereotypical":
+            from biasinherit.train._ablation import STEREOTYPE_GAP
+
+            spec[5]["gap"] = STEREOTYPE_GAP
         if task.endswith("_weak"):
             spec[5]["cue"] = "weak"
         if not metric.startswith("accuracy"):

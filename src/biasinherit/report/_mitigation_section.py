@@ -8,8 +8,26 @@ from pathlib import Path
 
 import pandas as pd
 
+from biasinherit.train._ablation import STEREOTYPE_GAP
+
 # (task, metric, group, title, percent?, item-level test arguments)
 SPECS = [
+    (
+        "occupation",
+        "p_true_difference",
+        "stereotypical-anti-stereotypical",
+        "Occupation: stereotype gap in P(true occupation) (points)",
+        True,
+        {"task": "occupation", "outcome": "p_true", "gap": STEREOTYPE_GAP},
+    ),
+    (
+        "occupation_weak",
+        "p_true_difference",
+        "stereotypical-anti-stereotypical",
+        "Occupation, weak-cue items: stereotype gap in P(true occupation) (points)",
+        True,
+        {"task": "occupation", "outcome": "p_true", "gap": STEREOTYPE_GAP, "cue": "weak"},
+    ),
     (
         "occupation",
         "accuracy_difference",

@@ -19,6 +19,8 @@ import pandas as pd
 from biasinherit.errors import BiasInheritError
 
 CELL = ["bias_type", "ratio", "mitigation"]
+# The occupation task's headline gap: stereotypical minus counter-stereotypical rendering.
+STEREOTYPE_GAP = ("stereotypical", "anti-stereotypical")
 
 
 def _t_interval(values: np.ndarray) -> tuple[float, float]:
@@ -146,7 +148,10 @@ def item_level_test(
             items = items[items["cue"] == cue]
         if gap is None:
             return items.set_index("id")[outcome].astype(float)
-        wide = items.pivot_table(index="pair_id", columns="group", values=outcome)
+        side = items["group"]
+        if gap == STEREOTYPE_GAP:  # the pair's two renderings, by stereotypicality
+            side = items["stereotypical"].map({True: gap[0], False: gap[1]})
+        wide = items.assign(side=side).pivot_table(index="pair_id", columns="side", values=outcome)
         return (wide[gap[0]] - wide[gap[1]]).dropna()
 
     rng = np.random.default_rng(0)

@@ -44,7 +44,7 @@ def test_cells_are_tuned_on_sentiment_prompts_and_evaluated_on_swaps(culture_run
     prompt, answer = get_task("sentiment").sft_example(mix[0])
     assert prompt.endswith("positive or negative.") and answer in {"positive", "negative"}
     m = pd.read_parquet(culture_run / "metrics.parquet")
-    assert set(m["task"]) == {"sentiment"}
+    assert set(m["task"]) == {"sentiment", "sentiment_term"}  # name swaps, group-term swaps
     assert set(m["ratio"].dropna()) >= {0.0, 0.5}
     gaps = m[m["metric"].str.contains("difference") & (m["ratio"] == 0.5)]
     assert len(gaps) and gaps["value"].notna().all()

@@ -42,7 +42,7 @@ def test_cells_are_tuned_on_sentiment_prompts_and_evaluated_on_swaps(culture_run
     mix = read_jsonl(next((culture_run / "mixes").rglob("0.50.jsonl")))
     assert {r["source"] for r in mix} == {"original", "augmented"}
     prompt, answer = get_task("sentiment").sft_example(mix[0])
-    assert prompt.endswith("positive or negative.") and answer in {"positive", "negative"}
+    assert prompt.endswith("negative or positive.") and answer in {"positive", "negative"}
     m = pd.read_parquet(culture_run / "metrics.parquet")
     assert set(m["task"]) == {"sentiment", "sentiment_term"}  # name swaps, group-term swaps
     assert set(m["ratio"].dropna()) >= {0.0, 0.5}

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from functools import cache
 
 from biasinherit.errors import BiasInheritError
-from biasinherit.paths import data_file
+from biasinherit.paths import data_file, find_data_dir
 
 DAVIDSON_LABELS = {"0": "hate", "1": "offensive", "2": "neither"}
 
@@ -70,7 +70,8 @@ DATASETS: dict[str, tuple[Callable[[], list[dict]], tuple[str, ...]]] = {
 
 
 @cache
-def _all_rows(name: str) -> tuple[dict, ...]:
+def _all_rows(name: str, root: str) -> tuple[dict, ...]:
+    # ``root`` keys the cache: another data directory (a test's, a user's) is read afresh.
     rows = DATASETS[name][0]()
     for r in rows:
         r.setdefault("split", _hash_split(r["id"]))
@@ -99,7 +100,8 @@ def load_classification(
         )
     if split not in ("train", "test"):
         raise BiasInheritError(f"unknown split {split!r}", "use train or test")
-    rows = [dict(r) for r in _all_rows(name) if r["split"] == split]
+    root = str(find_data_dir())
+    rows = [dict(r) for r in _all_rows(name, root) if r["split"] == split]
     if n_per_label is None:
         return rows
     rng = random.Random(f"{name}:{split}:{seed}")

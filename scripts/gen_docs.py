@@ -44,6 +44,12 @@ def render() -> str:
     lines += ["", "## Mitigations", "", "| name | description |", "|---|---|"]
     for n, m in MITIGATIONS.items():
         lines.append(f"| `{n}` | {(m.__doc__ or '').strip().splitlines()[0]} |")
+    from biasinherit.train._measures import ORDER
+
+    lines += ["", "## Ablation measures (`biasinherit ablation --measure NAME`)", ""]
+    lines += ["| name | role | metrics row (task / metric / group) | title |", "|---|---|---|---|"]
+    for m in ORDER:
+        lines.append(f"| `{m.name}` | {m.role} | {m.task} / {m.metric} / {m.group} | {m.title} |")
     lines += ["", "## Generator backends", "", "| name | description |", "|---|---|"]
     for n, b in BACKENDS.items():
         lines.append(f"| `{n}` | {(b.__doc__ or '').strip().splitlines()[0]} |")

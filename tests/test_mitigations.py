@@ -285,7 +285,7 @@ def test_every_mitigation_trains_two_steps(spec, tmp_path):
 # ----------------------------------------------------------------- ablation analysis
 
 
-def _fake_run_folder(tmp_path, seeds=(0, 1)):
+def _fake_run_folder(tmp_path, seeds=(0, 1), mask=(0.6, 0.6), n_per_group=2):
     """A run folder with the files the ablation reads: config, per-item outcomes, metrics.
     Per-item outcomes are drawn here (the analysis, not the model, is under test)."""
     import numpy as np
@@ -302,14 +302,15 @@ def _fake_run_folder(tmp_path, seeds=(0, 1)):
     )
     (tmp_path / "config.yaml").write_text(dump_config(cfg))
     task = get_task("occupation")
-    items = pd.DataFrame(task.items(n_per_group=2, seed=0))
+    items = pd.DataFrame(task.items(n_per_group=n_per_group, seed=0))
     rng = np.random.default_rng(0)
     frames, truth = [], {}
     for cell in grid(cfg):
         per = items[["id", "label", "group", "cue", "stereotypical", "pair_id"]].copy()
-        p_f = 0.9 if cell.mitigation == "none" else 0.6  # mask closes a female-male gap
+        # P(correct) for (female, male): none has a gap, mask closes it by default
+        p_f, p_m = (0.9, 0.6) if cell.mitigation == "none" else mask
         per["correct"] = np.where(
-            per["group"] == "female", rng.random(len(per)) < p_f, rng.random(len(per)) < 0.6
+            per["group"] == "female", rng.random(len(per)) < p_f, rng.random(len(per)) < p_m
         ).astype(float)
         per["p_true"] = per["correct"] * 0.8
         per["stereotype"] = np.where(per["stereotypical"], "stereotypical", "anti-stereotypical")
@@ -334,6 +335,7 @@ def test_ablation_tests_match_hand_computation(tmp_path):
 
     from biasinherit.report._mitigation_section import mitigation_section
     from biasinherit.train._ablation import compare_mitigations, item_level_test
+    from biasinherit.train._measures import MEASURES
 
     truth = _fake_run_folder(tmp_path)
     metrics = pd.read_parquet(tmp_path / "metrics.parquet")
@@ -347,7 +349,7 @@ def test_ablation_tests_match_hand_computation(tmp_path):
     assert seeds.loc["mask", "p_seeds"] == pytest.approx(stats.ttest_1samp(per_seed, 0).pvalue)
     assert np.isnan(seeds.loc["none", "delta"]) and seeds.loc["none", "n_seeds"] == 2
 
-    items = item_level_test(tmp_path).set_index("mitigation")
+    items = item_level_test(tmp_path, MEASURES.get("gender_gap")).set_index("mitigation")
     d = np.concatenate(
         [(_gap(truth[("mask", 0.5, s)]) - _gap(truth[("none", 0.5, s)])).to_numpy() for s in (0, 1)]
     )
@@ -373,8 +375,12 @@ def test_ablation_command_prints_the_comparison(tmp_path):
     assert res.returncode == 0, res.stderr
     rows = {r["mitigation"]: r for r in json.loads(res.stdout)}
     assert set(rows) == {"none", "mask"} and rows["mask"]["n_seeds"] == 2
-    res = run_cli("ablation", str(tmp_path), "--metric", "nonsense")
-    assert res.returncode == 2 and "no rows" in res.stderr
+    res = run_cli("ablation", str(tmp_path), "--measure", "gender_gapp")
+    assert res.returncode == 2 and "did you mean 'gender_gap'" in res.stderr
+    res = run_cli("ablation", str(tmp_path), "--measure", "sentiment_gap")
+    assert res.returncode == 2 and "no rows in these runs" in res.stderr
+    res = run_cli("ablation", str(tmp_path), "--measure", "gender_gap", "--format", "markdown")
+    assert res.returncode == 0 and "| contrastive_single_explicit | 0.50 | mask |" in res.stdout
 
 
 def test_item_level_stereotype_gap_pairs_the_two_renderings(tmp_path):
@@ -382,7 +388,8 @@ def test_item_level_stereotype_gap_pairs_the_two_renderings(tmp_path):
     import numpy as np
     import pandas as pd
 
-    from biasinherit.train._ablation import STEREOTYPE_GAP, item_level_test
+    from biasinherit.train._ablation import item_level_test
+    from biasinherit.train._measures import MEASURES
 
     truth = _fake_run_folder(tmp_path)
 
@@ -394,7 +401,53 @@ def test_item_level_stereotype_gap_pairs_the_two_renderings(tmp_path):
     d = np.concatenate(
         [(gap(truth[("mask", 0.5, s)]) - gap(truth[("none", 0.5, s)])).to_numpy() for s in (0, 1)]
     )
-    got = item_level_test(tmp_path, outcome="p_true", gap=STEREOTYPE_GAP).set_index("mitigation")
+    got = item_level_test(tmp_path, MEASURES.get("stereotype_gap")).set_index("mitigation")
     assert got.loc["mask", "delta"] == pytest.approx(d.mean()) and got.loc["mask", "n_units"] == 48
     metrics = pd.read_parquet(tmp_path / "metrics.parquet")
     assert "stereotypical-anti-stereotypical" in set(metrics["group"])
+
+
+def test_recommendation_picks_a_mitigation_that_closes_the_gap(tmp_path):
+    from biasinherit.train._recommend import recommend, recommendation_lines
+
+    # mask lifts male accuracy to the female 0.9: the gap closes and accuracy rises
+    _fake_run_folder(tmp_path, seeds=(0, 1, 2), mask=(0.9, 0.9), n_per_group=6)
+    rec = recommend(tmp_path, bias="gender_gap").set_index("mitigation")
+    assert rec.loc["mask", "verdict"] == "reduces" and rec.loc["mask", "recommended"]
+    assert rec.loc["mask", "base"] > 0.15 and abs(rec.loc["mask", "after"]) < 0.15
+    assert rec.loc["mask", "seeds_agree"] == "3/3"
+    assert rec.loc["mask", "performance_measure"] == "accuracy" and not rec.loc["mask", "costly"]
+    line = recommendation_lines(rec.reset_index())[0]
+    assert "use `mask`" in line and "γ = 0.50" in line
+
+
+def test_recommendation_keeps_none_when_nothing_changes(tmp_path):
+    """Negative control: the mitigation's cells are drawn like none's; nothing to pick."""
+    from biasinherit.train._recommend import recommend, recommendation_lines
+
+    _fake_run_folder(tmp_path, seeds=(0, 1, 2), mask=(0.9, 0.6), n_per_group=6)
+    rec = recommend(tmp_path, bias="gender_gap")
+    assert not rec["recommended"].any() and set(rec["verdict"]) == {"no clear effect"}
+    assert "keep `none`" in recommendation_lines(rec)[0]
+
+
+def test_recommendation_refuses_a_reduction_paid_for_in_accuracy(tmp_path):
+    """mask closes the gap by pulling female accuracy down to the male 0.6."""
+    from biasinherit.train._recommend import recommend, recommendation_lines
+
+    _fake_run_folder(tmp_path, seeds=(0, 1, 2), mask=(0.6, 0.6), n_per_group=6)
+    rec = recommend(tmp_path, bias="gender_gap")
+    assert rec["verdict"].tolist() == ["reduces"] and rec["costly"].all()
+    assert not rec["recommended"].any()
+    assert "only `mask` reduced it, at a task-performance cost" in recommendation_lines(rec)[0]
+
+
+def test_recommend_command_prints_the_verdicts(tmp_path):
+    from tests.conftest import run_cli
+
+    _fake_run_folder(tmp_path, seeds=(0, 1, 2), mask=(0.9, 0.9), n_per_group=6)
+    res = run_cli("ablation", str(tmp_path), "--recommend", "--measure", "gender_gap")
+    assert res.returncode == 0, res.stderr
+    assert "reduces" in res.stdout and "use `mask`" in res.stdout
+    res = run_cli("ablation", "--list-measures", "--format", "json")
+    assert res.returncode == 0 and "stereotype_gap" in res.stdout

@@ -482,51 +482,77 @@ def significance(
 
 @app.command()
 def ablation(
-    run_dirs: Annotated[list[Path], typer.Argument(help="Run folder(s); e.g. one per seed.")],
-    task: Annotated[str, typer.Option(help="Task of the metrics table.")] = "occupation",
-    metric: Annotated[str, typer.Option(help="Metric name.")] = "accuracy_difference",
-    group: Annotated[str, typer.Option(help="Group (or 'female-male' for a gap).")] = "female-male",
+    run_dirs: Annotated[
+        list[Path] | None, typer.Argument(help="Run folder(s); e.g. one per seed.")
+    ] = None,
+    measure: Annotated[
+        str | None,
+        typer.Option(help="What to compare (--list-measures); default the first bias measure."),
+    ] = None,
+    recommend: Annotated[
+        bool, typer.Option("--recommend", help="Every mitigation's verdict and the pick.")
+    ] = False,
+    performance: Annotated[
+        str | None, typer.Option(help="With --recommend: the task-performance measure.")
+    ] = None,
+    list_measures: Annotated[
+        bool, typer.Option("--list-measures", help="List the measures and exit.")
+    ] = False,
     fmt: Annotated[str, typer.Option("--format", help="table, markdown or json")] = "table",
 ) -> None:
-    """Compare every mitigation with `none` per bias type and γ: means, CIs, p over seeds.
+    """Compare every mitigation with `none` per bias type and γ: means, CIs, p over seeds
+    and over test items; --recommend says which mitigation to use and why.
 
-    Example: biasinherit ablation runs/abl --metric accuracy --group all
+    Example: biasinherit ablation runs/ablation --measure stereotype_gap_weak --format markdown
     """
-    import pandas as pd
+    from biasinherit.train._measures import ORDER, get_measure, measures_for
+    from biasinherit.train._recommend import load_metrics
 
-    from biasinherit.train._ablation import compare_mitigations
+    if list_measures:
+        rows = [(m.name, f"[{m.role}] {m.title}") for m in ORDER]
+        return _listing("measures", rows, fmt)
+    if not run_dirs:
+        raise BiasInheritError("no run folder given", "biasinherit ablation RUN [RUN ...]")
+    if fmt not in ("table", "markdown", "json"):
+        raise BiasInheritError(f"unknown --format {fmt!r}", "use table, markdown or json")
+    metrics = load_metrics(list(run_dirs))
+    if recommend:
+        from biasinherit.train._recommend import recommend as pick
+        from biasinherit.train._recommend import recommendation_lines
 
-    frames = []
-    for d in run_dirs:
-        if not (d / "metrics.parquet").exists():
-            raise BiasInheritError(f"no metrics in {d}", "run `biasinherit run` first")
-        frames.append(pd.read_parquet(d / "metrics.parquet"))
-    metrics = pd.concat(frames, ignore_index=True)
+        frame = pick(list(run_dirs), bias=measure, performance=performance)
+        if fmt == "json":
+            typer.echo(frame.to_json(orient="records", indent=1))
+            return
+        if fmt == "table":
+            cols = ["bias_type", "ratio", "mitigation", "delta", "p_holm", "seeds_agree"]
+            cols += ["perf_delta", "verdict", "recommended"]
+            typer.echo(frame[cols].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+        typer.echo("\n".join(recommendation_lines(frame)))
+        return
+    present = measures_for(metrics)
+    m = get_measure(measure) if measure else next((x for x in present if x.role == "bias"), None)
+    if m is None or m not in present:
+        what = m.name if m else "no known measure"
+        raise BiasInheritError(
+            f"{what}: no rows in these runs",
+            f"measured here: {', '.join(x.name for x in present) or 'nothing'}",
+        )
     if fmt == "markdown":
         from biasinherit.report._mitigation_section import ablation_table
 
-        spec = (task, metric, group, "", metric.startswith(("accuracy", "p_true")), {})
-        spec[5].update(task=task.removesuffix("_weak"), outcome="correct", gap=None)
-        if group == "female-male":
-            spec[5]["gap"] = ("female", "male")
-        if group == "stereotypical-anti-stereotypical":
-            from biasinherit.train._ablation import STEREOTYPE_GAP
-
-            spec[5]["gap"] = STEREOTYPE_GAP
-        if task.endswith("_weak"):
-            spec[5]["cue"] = "weak"
-        if not metric.startswith("accuracy"):
-            spec[5]["outcome"] = metric.removesuffix("_difference")
-        typer.echo(ablation_table(metrics, list(run_dirs), spec))
+        typer.echo(f"### {m.title}\n")
+        typer.echo(ablation_table(metrics, list(run_dirs), m))
         return
-    table = compare_mitigations(metrics, task=task, metric=metric, group=group)
+    from biasinherit.train._ablation import compare_mitigations
+
+    table = compare_mitigations(metrics, task=m.task, metric=m.metric, group=m.group)
     if table.empty:
-        raise BiasInheritError(
-            f"no rows for {task}/{metric}/{group} at γ > 0", "check --task, --metric, --group"
-        )
+        raise BiasInheritError(f"no rows for {m.name} at γ > 0", "run cells with γ > 0")
     if fmt == "json":
         typer.echo(table.to_json(orient="records", indent=1))
     else:
+        typer.echo(m.title)
         typer.echo(table.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
 
 

@@ -6,7 +6,8 @@ wrote: <text>`` with a group term of each culture. The label never depends on wh
 it, so every difference from the reference is bias. Reported: macro-F1 on the reference
 framing; per culture macro-F1, the probability of the positive class, its paired
 difference from the reference (same base text), the flip rate (the argmax answer changes),
-and the largest minus smallest culture mean. Names cue the culture for the task
+and the largest minus smallest culture mean; ``all-none`` pools every culture's framings
+against the reference. Names cue the culture for the task
 ``<name>``, group terms for ``<name>_term``. A subclass declares the data and the question.
 """
 
@@ -182,16 +183,19 @@ class CounterfactualClassification(Task):
                 higher_is_better=False,
                 **kw,
             )
-            out += paired_difference_rows(
-                pd.concat([sub, ref]),
-                "p_positive",
-                task=task,
-                metric=pos,
-                attribute="culture",
-                group_col="group",
-                reference=REFERENCE,
-                **kw,
-            )
+            # Per culture, then every culture's framings pooled ("all-none"): the headline
+            # of the culture ablation (does a name or group term move the answer at all?).
+            for framed in (sub, sub.assign(group="all")):
+                out += paired_difference_rows(
+                    pd.concat([framed, ref]),
+                    "p_positive",
+                    task=task,
+                    metric=pos,
+                    attribute="culture",
+                    group_col="group",
+                    reference=REFERENCE,
+                    **kw,
+                )
             out += spread_rows(
                 sub,
                 "p_positive",

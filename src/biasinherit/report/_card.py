@@ -81,7 +81,20 @@ def build_card(run_dir: str | Path) -> dict:
         "mitigations": cfg["mitigations"],
         "audit": json.loads(audit.read_text()) if audit.exists() else None,
         "downstream_bias": downstream,
+        "mitigation_recommendation": _recommendation(run_dir),
     }
+
+
+def _recommendation(run_dir: Path) -> list[dict] | None:
+    """The ablation's verdict per (bias type, γ, mitigation), when the run compares any."""
+    from biasinherit.errors import BiasInheritError
+    from biasinherit.train._recommend import recommend
+
+    try:
+        frame = recommend(run_dir)
+    except BiasInheritError:
+        return None
+    return [{k: _clean(v) for k, v in r.items()} for r in frame.to_dict(orient="records")]
 
 
 def write_card(run_dir: str | Path) -> Path:

@@ -8,67 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from biasinherit.train._ablation import STEREOTYPE_GAP
-
-# (task, metric, group, title, percent?, item-level test arguments)
-SPECS = [
-    (
-        "occupation",
-        "p_true_difference",
-        "stereotypical-anti-stereotypical",
-        "Occupation: stereotype gap in P(true occupation) (points)",
-        True,
-        {"task": "occupation", "outcome": "p_true", "gap": STEREOTYPE_GAP},
-    ),
-    (
-        "occupation_weak",
-        "p_true_difference",
-        "stereotypical-anti-stereotypical",
-        "Occupation, weak-cue items: stereotype gap in P(true occupation) (points)",
-        True,
-        {"task": "occupation", "outcome": "p_true", "gap": STEREOTYPE_GAP, "cue": "weak"},
-    ),
-    (
-        "occupation",
-        "accuracy_difference",
-        "female-male",
-        "Occupation: female − male accuracy gap (points)",
-        True,
-        {"task": "occupation", "outcome": "correct", "gap": ("female", "male")},
-    ),
-    (
-        "occupation",
-        "accuracy",
-        "all",
-        "Occupation: accuracy (%)",
-        True,
-        {"task": "occupation", "outcome": "correct", "gap": None},
-    ),
-    (
-        "occupation_weak",
-        "accuracy_difference",
-        "female-male",
-        "Occupation, weak-cue items: female − male accuracy gap (points)",
-        True,
-        {"task": "occupation", "outcome": "correct", "gap": ("female", "male"), "cue": "weak"},
-    ),
-    (
-        "occupation",
-        "p_true_difference",
-        "female-male",
-        "Occupation: female − male probability of the true occupation (points)",
-        True,
-        {"task": "occupation", "outcome": "p_true", "gap": ("female", "male")},
-    ),
-    (
-        "salary_bracket",
-        "log_expected_salary_difference",
-        "female-male",
-        "Salary brackets: female − male gap in log expected salary",
-        False,
-        {"task": "salary_bracket", "outcome": "log_expected_salary", "gap": ("female", "male")},
-    ),
-]
+from biasinherit.train._measures import Measure, measures_for
 
 
 def _num(x: float, pct: bool, signed: bool = False) -> str:
@@ -89,16 +29,18 @@ def _p(p: float) -> str:
 
 
 def ablation_table(
-    metrics: pd.DataFrame, run_dirs: list[Path], spec: tuple, baseline: str = "none"
+    metrics: pd.DataFrame, run_dirs: list[Path], measure: Measure, baseline: str = "none"
 ) -> str:
-    """One Markdown table of the ablation for one (task, metric, group)."""
+    """One Markdown table of the ablation for one measure."""
     from biasinherit.train._ablation import compare_mitigations, item_level_test
 
-    task, metric, group, _title, pct, item_args = spec
-    seeds = compare_mitigations(metrics, task=task, metric=metric, group=group, baseline=baseline)
+    m, pct = measure, measure.percent
+    seeds = compare_mitigations(
+        metrics, task=m.task, metric=m.metric, group=m.group, baseline=baseline
+    )
     if seeds.empty:
         return "_no rows_\n"
-    items = item_level_test(run_dirs, baseline=baseline, **item_args)
+    items = item_level_test(run_dirs, m, baseline=baseline)
     key = ["bias_type", "ratio", "mitigation"]
     if not items.empty:
         items = items.set_index(key)
@@ -123,21 +65,68 @@ def ablation_table(
     return "\n".join(lines) + "\n"
 
 
-def _train_stats(run_dir: Path) -> list[str]:
-    rows = []
-    for log in sorted((run_dir / "adapters").glob("*/train_log.json")):
-        d = json.loads(log.read_text())
-        st = d.get("mitigation_stats") or {}
-        if st:
-            rows.append((log.parent.name, d.get("steps"), d.get("seconds"), st))
-    if not rows:
+def _cell_ratio(name: str) -> str:
+    """γ from a cell folder name (``<bias_type>__r0.50__<mitigation>__s0``)."""
+    part = next((p for p in name.split("__") if p.startswith("r")), "r?")
+    return part[1:]
+
+
+def _train_stats(dirs: list[Path]) -> list[str]:
+    """What each mitigation changed in training, averaged over its seeds (train_log.json)."""
+    rows: dict[tuple[str, str], list[dict]] = {}
+    for d in dirs:
+        for p in sorted((d / "adapters").glob("*/train_log.json")):
+            log = json.loads(p.read_text())
+            rows.setdefault((_cell_ratio(p.parent.name), log.get("mitigation", "?")), []).append(
+                log
+            )
+    if not any(log.get("mitigation_stats") for logs in rows.values() for log in logs):
         return []
-    out = ["\nWhat the mitigations changed in training (from each adapter's train_log.json):\n"]
-    out += ["| cell | steps | seconds | statistics |", "|---|---|---|---|"]
-    for name, steps, secs, st in rows:
-        stats = ", ".join(f"{k} {v}" for k, v in st.items())
-        out.append(f"| {name} | {steps} | {secs} | {stats} |")
+    out = [
+        "\nWhat the mitigations changed in training (means over seeds, from the adapters' "
+        "train_log.json):\n",
+        "| γ | mitigation | cells | examples | steps | seconds | statistics |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for (ratio, mit), logs in sorted(rows.items()):
+        if ratio == "0.00":
+            continue
+        stats = {}
+        for log in logs:
+            for k, v in (log.get("mitigation_stats") or {}).items():
+                if isinstance(v, int | float) and not isinstance(v, bool):
+                    stats[k] = stats.get(k, 0) + v / len(logs)
+        mean = {k: sum(log.get(k) or 0 for log in logs) / len(logs) for k in ("examples", "steps")}
+        secs = sum(log.get("seconds") or 0 for log in logs) / len(logs)
+        text = ", ".join(f"{k} {v:.3g}" for k, v in sorted(stats.items())) or "–"
+        out.append(
+            f"| {ratio} | {mit} | {len(logs)} | {mean['examples']:.0f} | {mean['steps']:.0f} "
+            f"| {secs:.0f} | {text} |"
+        )
     return out
+
+
+def _recommendation(dirs: list[Path]) -> list[str]:
+    from biasinherit.errors import BiasInheritError
+    from biasinherit.train._recommend import recommend, recommendation_lines
+
+    try:
+        frame = recommend(dirs)
+    except BiasInheritError:
+        return []
+    m = frame["measure"].iloc[0]
+    perf = frame["performance_measure"].iloc[0]
+    return [
+        "\n### Recommendation\n",
+        f"Drawn from the measurements below: bias measure `{m}`, task performance "
+        f"`{perf}`. A mitigation *reduces* the gap when its item-level change moves it "
+        "towards zero with a Holm-corrected p < 0.05 (over the mitigations of the cell) and "
+        "no seed moves it the other way; it is *costly* when task performance falls by more "
+        "than 2 points with an interval below zero; the recommendation is the reducing, not "
+        "costly mitigation that shrinks the gap most (`biasinherit ablation RUN --recommend` "
+        "prints every verdict).\n",
+        *recommendation_lines(frame),
+    ]
 
 
 def mitigation_section(run_dir: str | Path, extra_runs: list[str | Path] = ()) -> list[str]:
@@ -161,10 +150,8 @@ def mitigation_section(run_dir: str | Path, extra_runs: list[str | Path] = ()) -
         "counterfactual pair), seeds pooled, bootstrap interval and one-sample t-test; it "
         "reflects test-item noise, not seed-to-seed training noise.\n",
     ]
-    tasks = set(metrics["task"])
-    for spec in SPECS:
-        if spec[0] in tasks:
-            parts += [f"\n### {spec[3]}\n", ablation_table(metrics, dirs, spec)]
-    for d in dirs:
-        parts += _train_stats(d)
+    parts += _recommendation(dirs)
+    for m in measures_for(metrics):
+        parts += [f"\n### {m.title}\n", ablation_table(metrics, dirs, m)]
+    parts += _train_stats(dirs)
     return parts

@@ -17,10 +17,9 @@ import numpy as np
 import pandas as pd
 
 from biasinherit.errors import BiasInheritError
+from biasinherit.train._measures import Measure
 
 CELL = ["bias_type", "ratio", "mitigation"]
-# The occupation task's headline gap: stereotypical minus counter-stereotypical rendering.
-STEREOTYPE_GAP = ("stereotypical", "anti-stereotypical")
 
 
 def _t_interval(values: np.ndarray) -> tuple[float, float]:
@@ -41,6 +40,9 @@ def compare_mitigations(
     baseline: str = "none",
 ) -> pd.DataFrame:
     """One row per (bias type, γ, mitigation): mean over seeds, t-interval, Δ vs baseline, p.
+
+    The row of the metrics table is ``(task, metric, group)``, e.g. a measure's
+    ``(m.task, m.metric, m.group)``.
 
     Examples
     --------
@@ -118,20 +120,17 @@ def _cells(run_dirs: list[Path]) -> dict[tuple, tuple[Path, str]]:
 
 def item_level_test(
     run_dirs: str | Path | list[str | Path],
+    measure: Measure,
     *,
-    task: str = "occupation",
-    outcome: str = "correct",
-    gap: tuple[str, str] | None = ("female", "male"),
-    cue: str | None = None,
     baseline: str = "none",
     n_boot: int = 2000,
 ) -> pd.DataFrame:
-    """Per-item paired test of each mitigation against the baseline, seeds pooled.
+    """Per-unit paired test of each mitigation against the baseline, seeds pooled.
 
-    With ``gap`` the unit is a counterfactual pair (``pair_id``) and the value the group
-    difference of ``outcome``; without, the unit is an item. Units are matched on
-    (seed, unit) between the mitigation's cell and the baseline's. Several run folders (e.g.
-    one per seed) are read together.
+    The unit is the measure's (a counterfactual pair, a base text, an item); units are
+    matched on (seed, unit) between the mitigation's cell and the baseline's. Several run
+    folders (e.g. one per seed) are read together. ``base`` is the baseline's mean of the
+    measure over the same units, so that a reader sees how much gap there was to remove.
     """
     from scipy import stats
 
@@ -139,26 +138,14 @@ def item_level_test(
     cells = _cells(dirs)
 
     def units(where: tuple[Path, str] | None) -> pd.Series | None:
-        if where is None:
-            return None
-        items = _per_item(where[0], where[1], task)
-        if items is None:
-            return None
-        if cue is not None:
-            items = items[items["cue"] == cue]
-        if gap is None:
-            return items.set_index("id")[outcome].astype(float)
-        side = items["group"]
-        if gap == STEREOTYPE_GAP:  # the pair's two renderings, by stereotypicality
-            side = items["stereotypical"].map({True: gap[0], False: gap[1]})
-        wide = items.assign(side=side).pivot_table(index="pair_id", columns="side", values=outcome)
-        return (wide[gap[0]] - wide[gap[1]]).dropna()
+        items = None if where is None else _per_item(where[0], where[1], measure.items)
+        return None if items is None else measure.units(items)
 
     rng = np.random.default_rng(0)
     out = []
     seeds = sorted({k[3] for k in cells})
     for bt, ratio, mit in sorted({k[:3] for k in cells if k[2] != baseline}, key=str):
-        diffs = []
+        diffs, bases = [], []
         for s in seeds:
             ua = units(cells.get((bt, ratio, mit, s)))
             ub = units(cells.get((bt, ratio, baseline, s)))
@@ -166,18 +153,24 @@ def item_level_test(
                 continue
             common = ua.index.intersection(ub.index)
             diffs.append((ua.loc[common] - ub.loc[common]).to_numpy(dtype=float))
-        if not diffs:
+            bases.append(ub.loc[common].to_numpy(dtype=float))
+        if not diffs or not sum(map(len, diffs)):
             continue
-        d = np.concatenate(diffs)
+        d, b = np.concatenate(diffs), np.concatenate(bases)
         boot = d[rng.integers(0, len(d), (n_boot, len(d)))].mean(1)
+        bboot = b[rng.integers(0, len(b), (n_boot, len(b)))].mean(1)
         p = float(stats.ttest_1samp(d, 0.0).pvalue) if np.ptp(d) > 1e-9 else float("nan")
         out.append(
             {
+                "measure": measure.name,
                 "bias_type": bt,
                 "ratio": ratio,
                 "mitigation": mit,
                 "n_seeds": len(diffs),
                 "n_units": len(d),
+                "base": float(b.mean()),
+                "base_ci_low": float(np.quantile(bboot, 0.025)),
+                "base_ci_high": float(np.quantile(bboot, 0.975)),
                 "delta": float(d.mean()),
                 "delta_ci_low": float(np.quantile(boot, 0.025)),
                 "delta_ci_high": float(np.quantile(boot, 0.975)),

@@ -12,7 +12,7 @@ from biasinherit.evaluate._tasks import TASKS
 @TASKS.register("sentiment")
 class SentimentTask(CounterfactualClassification):
     name = "sentiment"
-    version = "2"  # 2: items from the test split only
+    version = "3"  # 2: items from the test split only; 3: pooled all-none gap
     description = (
         "Movie-review polarity (rt_polarity, balanced; macro-F1) with name and group-term "
         "swaps per culture (paired gaps in P(positive), flip rate)."

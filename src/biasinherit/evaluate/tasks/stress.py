@@ -18,7 +18,7 @@ MAX_CHARS = 600  # long posts cost time on CPU; the first sentences carry the st
 @TASKS.register("stress")
 class StressTask(CounterfactualClassification):
     name = "stress"
-    version = "1"
+    version = "2"  # 2: pooled all-none gap
     description = (
         "Dreaddit stress detection (balanced; macro-F1) with name and group-term swaps per "
         "culture (paired gaps in P(stressed), flip rate)."

@@ -69,3 +69,24 @@ def test_missing_augmented_is_one_line_error(tmp_path):
 def test_audit_help():
     res = run_cli("audit", "--help")
     assert res.returncode == 0 and "Examples" in res.stdout and "--limit" in res.stdout
+
+
+def test_generate_prints_counts_groups_and_samples(tiny_run):
+    """The same command again: served from the run's key, printed as tables and samples."""
+    args = ["generate", "--preset", "smoke", "-o", str(tiny_run), "--n", "4"]
+    args += ["-b", "neutral", "-b", "contrastive_single_explicit"]
+    res = run_cli(*args)
+    assert res.returncode == 0, res.stderr[-3000:]
+    out = res.stdout
+    assert "generated rows per bias type" in out and "filter rate" in out
+    assert "group found in the text of kept rows" in out
+    kept = [json.loads(x) for x in (tiny_run / "augmented.jsonl").read_text().splitlines()]
+    for bt in ("neutral", "contrastive_single_explicit"):
+        first = next(r for r in kept if r["bias_type"] == bt)
+        assert f"{bt} · {first['label']} · {first['group']}:" in out
+    res = run_cli(*args, "--format", "json")
+    summary = json.loads(res.stdout[: res.stdout.rindex("}") + 1])
+    assert {bt: c["kept"] for bt, c in summary.items()} == {
+        "neutral": 4,
+        "contrastive_single_explicit": 4,
+    }

@@ -36,7 +36,9 @@ ConfigArg = Annotated[
 PresetOpt = Annotated[
     str | None,
     typer.Option(
-        "--preset", "-p", help="Named preset: smoke, quick, paper (default quick when no file)."
+        "--preset",
+        "-p",
+        help="Named preset (`biasinherit presets list`); default quick when no file is given.",
     ),
 ]
 SetOpt = Annotated[
@@ -115,6 +117,7 @@ def generate(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print requests, tokens and cost; generate nothing.")
     ] = False,
+    fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
 ) -> None:
     """Generate augmented rows with provenance into RUN/augmented.jsonl.
 
@@ -137,8 +140,39 @@ def generate(
     if n is not None:
         r._n_augmented_needed = lambda: n  # type: ignore[method-assign]
     summary = r.generate()
-    typer.echo(json.dumps(summary, indent=2))
+    if fmt == "json":
+        typer.echo(json.dumps(summary, indent=2))
+    else:
+        _print_generation(r.dir)
     typer.echo(f"wrote {r.dir / 'augmented.jsonl'}")
+
+
+def _print_generation(run_dir: Path) -> None:
+    """Counts and filter reasons per bias type, the group found in the text, two samples."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from biasinherit.generate._summary import group_make_up, load_generation, samples, summary_table
+
+    summary, rows = load_generation(run_dir)
+    console = Console()
+    for title, frame in (
+        ("generated rows per bias type", summary_table(summary)),
+        ("group found in the text of kept rows", group_make_up(rows)),
+    ):
+        table = Table(title=title)
+        table.add_column(frame.index.name or "")
+        for c in frame.columns:
+            table.add_column(str(c), justify="right")
+        for idx, r in frame.astype(object).iterrows():  # keep ints
+            cells = [f"{100 * v:.0f} %" if c == "filter rate" else str(v) for c, v in r.items()]
+            table.add_row(str(idx), *cells)
+        console.print(table)
+    for r in samples(rows):  # generated text is untrusted: no markup, no control characters
+        head = Text(f"{r['bias_type']} · {r['label']} · {r['group']}: ", style="bold")
+        body = "".join(ch if ch.isprintable() else " " for ch in r["text"][:300])
+        console.print(head + Text(body))
 
 
 @app.command()
@@ -598,7 +632,12 @@ def presets_list(fmt: FormatOpt = "table") -> None:
     rows = []
     for p in available_presets():
         text = (resources.files("biasinherit") / "presets" / f"{p}.yaml").read_text()
-        first = next((ln[2:] for ln in text.splitlines() if ln.startswith("# ")), "")
+        head = []  # the leading comment block, up to its first full stop
+        for ln in text.splitlines():
+            if not ln.startswith("#"):
+                break
+            head.append(ln.lstrip("# "))
+        first = " ".join(head).split(". ")[0].rstrip(".")
         rows.append((p, first))
     _listing("presets", rows, fmt)
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from biasinherit.errors import BiasInheritError
-from biasinherit.files import atomic_write_text, read_jsonl
+from biasinherit.files import atomic_write_text
 from biasinherit.report._views import by_round, dose_response, select
 
 GROUP_COLORS = {
@@ -398,47 +398,33 @@ def write_report(run_dir: str | Path) -> Path:
     return out
 
 
+def _md_table(frame: pd.DataFrame, fmt: dict | None = None) -> list[str]:
+    """A DataFrame (index = first column) as Markdown lines; ``fmt`` formats columns."""
+    fmt = fmt or {}
+    cols = [frame.index.name or "", *map(str, frame.columns)]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for idx, r in frame.astype(object).iterrows():  # keep ints
+        cells = [fmt.get(c, str)(v) for c, v in r.items()]
+        lines.append(f"| {idx} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def _generation_section(run_dir: Path) -> list[str]:
-    summary = run_dir / "generate" / "summary.json"
-    if not summary.exists():
+    from biasinherit.generate._summary import group_make_up, load_generation, samples, summary_table
+
+    summary, rows = load_generation(run_dir)
+    if not summary:
         return []
-    s = json.loads(summary.read_text())
-    lines = [
-        "\n## Augmented data\n",
-        "| bias type | generated | kept | no occupation | too short | duplicate | filter rate |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for bt, c in s.items():
-        lines.append(
-            f"| {bt} | {c.get('generated', 0)} | {c.get('kept', 0)} | "
-            f"{c.get('filtered_no_occupation', 0)} | {c.get('filtered_too_short', 0)} | "
-            f"{c.get('filtered_duplicate', 0)} | {100 * c.get('filter_rate', 0):.0f} % |"
-        )
-    aug = run_dir / "augmented.jsonl"
-    if aug.exists():
-        rows = read_jsonl(aug)
-        lines.append(
-            "\nSamples (generated text, shown escaped; the occupation title is "
-            "scrubbed to 'professional'):\n"
-        )
-        seen: dict[str, int] = {}
-        for r in rows:
-            if seen.get(r["bias_type"], 0) >= 2:
-                continue
-            seen[r["bias_type"]] = seen.get(r["bias_type"], 0) + 1
+    lines = ["\n## Augmented data\n"]
+    lines += _md_table(summary_table(summary), {"filter rate": lambda v: f"{100 * v:.0f} %"})
+    if rows:
+        scrubbed = any(r.get("task") == "occupation" for r in rows)
+        note = "; the occupation title is scrubbed to 'professional'" if scrubbed else ""
+        lines.append(f"\nSamples (generated text, shown escaped{note}):\n")
+        for r in samples(rows):
             lines.append(
                 f"- **{r['bias_type']}**, {r['label']}, {r['group']}: {_md_escape(r['text'][:300])}"
             )
-        groups = pd.DataFrame(rows).groupby(["bias_type", "detected_group"]).size()
-        lines.append("\nDetected gender of generated rows (pronouns and gendered nouns):\n")
-        lines.append("| bias type | " + " | ".join(["female", "male", "unknown"]) + " |")
-        lines.append("|---|---|---|---|")
-        for bt in s:
-            lines.append(
-                f"| {bt} | "
-                + " | ".join(
-                    str(int(groups.get((bt, g), 0))) for g in ["female", "male", "unknown"]
-                )
-                + " |"
-            )
+        lines.append("\nGroup found in the text of each kept row (pronouns, nouns, names):\n")
+        lines += _md_table(group_make_up(rows))
     return lines

@@ -440,6 +440,16 @@ def audit(
     max_per_side: Annotated[
         int, typer.Option(min=10, help="Cap per corpus for the kernel test (subsampled).")
     ] = 1000,
+    values_from: Annotated[
+        str,
+        typer.Option(
+            help="WVS answers from 'probabilities' (local model) or 'samples' (any backend, "
+            "e.g. an endpoint); 'auto' picks by the run's generator backend."
+        ),
+    ] = "auto",
+    samples: Annotated[
+        int, typer.Option("--samples", min=1, help="Sampled answers per question and persona.")
+    ] = 20,
     seed: int = 0,
     fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
 ) -> None:
@@ -469,6 +479,8 @@ def audit(
         n_perm=permutations,
         max_per_side=max_per_side,
         seed=seed,
+        values_from=values_from,
+        n_samples=samples,
         log=lambda m: typer.echo(m, err=True),
     )
     if fmt == "json":

@@ -101,6 +101,12 @@ class AuditConfig(_Section):
     )
     values: bool = Field(True, description="ask the generator the World Values Survey questions")
     limit: int | None = Field(None, ge=1, description="ask only the first N WVS questions")
+    values_from: Literal["auto", "probabilities", "samples"] = Field(
+        "auto",
+        description="read WVS answers from option probabilities (local model) or sampled "
+        "answers (any backend); auto: probabilities for transformers, samples otherwise",
+    )
+    n_samples: int = Field(20, ge=1, description="sampled answers per question and persona")
     n_perm: int = Field(1000, ge=100, description="MMD permutations")
     n_boot: int = Field(1000, ge=100, description="bootstrap resamples for value similarity")
     max_per_side: int = Field(1000, ge=10, description="texts per side in the kernel tests")

@@ -287,6 +287,8 @@ class Run:
                 n_perm=a.n_perm,
                 n_boot=a.n_boot,
                 max_per_side=a.max_per_side,
+                values_from=a.values_from,
+                n_samples=a.n_samples,
                 log=lambda m: prog.update(task, info=m),
             )
         atomic_write_text(key_path, key)

@@ -24,7 +24,13 @@ from biasinherit.analyze._figures import (
 )
 from biasinherit.analyze._groups import compare_make_up
 from biasinherit.analyze._lexical import lexical_profile
-from biasinherit.analyze._values import COUNTRIES, ask_generator, compare_values, load_wvs
+from biasinherit.analyze._values import (
+    COUNTRIES,
+    ask_generator,
+    compare_values,
+    load_wvs,
+    sample_generator,
+)
 from biasinherit.bias import get_attribute
 from biasinherit.errors import BiasInheritError
 from biasinherit.files import atomic_write_json, read_jsonl
@@ -122,19 +128,48 @@ def values_audit(
     limit: int | None = None,
     n_boot: int = 1000,
     seed: int = 0,
+    values_from: str = "probabilities",
+    backend: str = "transformers",
+    backend_options: dict | None = None,
+    n_samples: int = 20,
+    cache_dir: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> dict:
     """Ask the generator every (or ``limit``) WVS question under each country persona and
-    with no persona; compare with the real answer distributions."""
-    from biasinherit.models import load_model
+    with no persona; compare with the real answer distributions.
 
+    ``values_from``: ``probabilities`` (load the model locally and read the option
+    probabilities) or ``samples`` (``n_samples`` sampled answers per question through the
+    generator backend, e.g. an OpenAI-compatible endpoint; cached like generation).
+    """
     questions = load_wvs(limit=limit)
-    model, tok = load_model(model_spec)
     personas: list[str | None] = [*COUNTRIES, None]
-    answers = ask_generator(model, tok, questions, personas, progress=progress)
+    parsed = None
+    if values_from not in ("probabilities", "samples"):
+        raise BiasInheritError(
+            f"unknown values_from {values_from!r}", "use auto, probabilities or samples"
+        )
+    if values_from == "samples":
+        from biasinherit.generate import GenerationCache, make_backend
+
+        b = make_backend(backend, model=model_spec, **(backend_options or {}))
+        cache = GenerationCache(backend, b.identity, cache_dir)
+        answers, parsed = sample_generator(
+            b, questions, personas, n_samples=n_samples, seed=seed, cache=cache,
+            backend_name=backend,
+        )  # fmt: skip
+        how = f"{n_samples} sampled answers per question (temperature 1, first number read)"
+    else:
+        from biasinherit.models import load_model
+
+        model, tok = load_model(model_spec)
+        answers = ask_generator(model, tok, questions, personas, progress=progress)
+        how = "option probabilities (first answer token over '1'..'k')"
     res = compare_values(questions, answers, n_boot=n_boot, seed=seed)
     res["generator"] = model_spec
-    res["answers_from"] = "option probabilities (first answer token over '1'..'k')"
+    res["answers_from"] = how
+    if parsed is not None:
+        res["answer_parse_rate"] = parsed
     res["per_question"] = {
         q.qid: {
             "question": q.text,
@@ -148,6 +183,18 @@ def values_audit(
     return res
 
 
+def _generator_backend(run_dir: Path) -> tuple[str, dict, str | None]:
+    """The run's generator backend, its options and the generation cache folder."""
+    if not (run_dir / "config.yaml").exists():
+        return "transformers", {}, None
+    from biasinherit.config import load_config
+    from biasinherit.generate._spec import augment_options
+
+    cfg = load_config(run_dir / "config.yaml")
+    opts = augment_options(cfg)
+    return cfg.generate.backend, opts["backend_options"], opts["cache_dir"]
+
+
 def audit_run(
     run_dir: str | Path,
     *,
@@ -158,6 +205,8 @@ def audit_run(
     n_boot: int = 1000,
     max_per_side: int = 1000,
     seed: int = 0,
+    values_from: str = "auto",
+    n_samples: int = 20,
     log: Callable[[str], None] | None = None,
 ) -> dict:
     """Audit a run folder: values, group data, data distribution, lexical view.
@@ -174,6 +223,10 @@ def audit_run(
         Generator to ask; default the run's ``generator`` (or ``model``) from config.yaml.
     n_perm, n_boot, max_per_side, seed
         MMD permutations, bootstrap resamples, per-side cap of the kernel tests, RNG seed.
+    values_from : {"auto", "probabilities", "samples"}
+        How the generator's answers are read: option probabilities of the local model, or
+        ``n_samples`` sampled answers through the run's generator backend; ``auto``:
+        probabilities for the transformers backend, samples for the others.
 
     Returns
     -------
@@ -237,7 +290,13 @@ def audit_run(
         t0 = time.perf_counter()
         spec = model or _generator_of(run_dir)
         say(f"values: asking {spec} the World Values Survey questions")
-        value_res = values_audit(spec, limit=limit, n_boot=n_boot, seed=seed)
+        backend, options, cache_dir = _generator_backend(run_dir)
+        if values_from == "auto":
+            values_from = "probabilities" if backend == "transformers" else "samples"
+        value_res = values_audit(
+            spec, limit=limit, n_boot=n_boot, seed=seed, values_from=values_from,
+            backend=backend, backend_options=options, n_samples=n_samples, cache_dir=cache_dir,
+        )  # fmt: skip
         values_figure(value_res, figs / "audit_values.png")
         figures.append("figures/audit_values.png")
         timings["values"] = time.perf_counter() - t0
@@ -262,6 +321,8 @@ def audit_run(
                 "max_per_side": max_per_side,
                 "seed": seed,
                 "limit": limit,
+                "values_from": values_from,
+                "n_samples": n_samples if values_from == "samples" else None,
             },
             "seconds": {k: round(v, 2) for k, v in timings.items()},
         }

@@ -1,8 +1,11 @@
 """Values misalignment: the generator's answers to World Values Survey questions, asked
 while it speaks as a person from each country, against the real answer distributions.
 
-The answer distribution is read from the option probabilities (options are numbered, so
-their first tokens differ and one forward pass per prompt suffices). Similarity is
+The answer distribution is read from the option probabilities where the model is local
+(options are numbered, so their first tokens differ and one forward pass per prompt
+suffices), or from sampled answers where only text comes back (an endpoint, llama.cpp):
+``n_samples`` seeded completions per question and persona, each read as the option it names
+first (its number, else its label). Similarity is
 1 − Jensen–Shannon distance (base 2, so it lies in [0, 1]), averaged over questions with a
 bootstrap interval over questions.
 """
@@ -163,6 +166,89 @@ def ask_generator(
         for (c, q), p in zip(jobs, probs, strict=True):
             out[c][q.qid] = p
     return out
+
+
+def parse_option(text: str, options: list[str]) -> int | None:
+    """The option (0-based) a sampled answer names: its first number if it is 1..k, else the
+    option label it mentions first (the longest one at that place).
+
+    Examples
+    --------
+    >>> opts = ["Very important", "Not very important"]
+    >>> parse_option("2. Rather", opts), parse_option("Option 5", opts), parse_option("", opts)
+    (1, None, None)
+    >>> parse_option("I'd say not very important.", opts)
+    1
+    """
+    m = re.search(r"\d+", text)
+    if m is not None:
+        return int(m.group()) - 1 if 1 <= int(m.group()) <= len(options) else None
+    low = text.lower()
+    hits = [(low.find(o.lower()), -len(o), i) for i, o in enumerate(options) if o.lower() in low]
+    return min(hits)[2] if hits else None
+
+
+def sample_generator(
+    backend,  # noqa: ANN001 - any generate.Backend
+    questions: list[WvsQuestion],
+    personas: list[str | None],
+    *,
+    n_samples: int = 20,
+    temperature: float = 1.0,
+    seed: int = 0,
+    cache=None,  # noqa: ANN001 - a generate.GenerationCache, or None
+    backend_name: str = "",
+) -> tuple[dict[str | None, dict[str, np.ndarray]], dict[str, float]]:
+    """Answer distributions from ``n_samples`` sampled answers per persona and question.
+
+    Returns ``({persona: {qid: p}}, {persona: share of answers that named an option})``. A
+    question with no parseable answer gets the uniform distribution (and lowers that share).
+    Requests go through ``cache`` when given, so a second audit sends nothing.
+    """
+    import zlib
+
+    from biasinherit.generate import request_key
+
+    jobs = [(c, q, i) for c in personas for q in questions for i in range(n_samples)]
+    prompts = [survey_prompt(q, c) for c, q, _ in jobs]
+    seeds = [zlib.crc32(f"{seed}:{c}:{q.qid}:{i}".encode()) for c, q, i in jobs]
+    sampling = {"max_new_tokens": 16, "temperature": temperature, "top_p": 1.0}
+    keys = [
+        request_key(backend_name, backend.identity, p, seed=sd, **sampling)
+        for p, sd in zip(prompts, seeds, strict=True)
+    ]
+    texts: list[str | None] = [None] * len(jobs)
+    if cache is not None:
+        for j, k in enumerate(keys):
+            g = cache.get(k)
+            texts[j] = g.text if g is not None else None
+    todo = [j for j, t in enumerate(texts) if t is None]
+    if todo:
+        gens = backend.generate(
+            [prompts[j] for j in todo], seeds=[seeds[j] for j in todo], **sampling
+        )
+        for j, g in zip(todo, gens, strict=True):
+            texts[j] = g.text
+            if cache is not None:
+                cache.put(keys[j], g)
+    counts: dict[tuple, np.ndarray] = {}
+    for (c, q, _), t in zip(jobs, texts, strict=True):
+        cnt = counts.setdefault((c, q.qid), np.zeros(len(q.options)))
+        opt = parse_option(t or "", q.options)
+        if opt is not None:
+            cnt[opt] += 1
+    out: dict[str | None, dict[str, np.ndarray]] = {c: {} for c in personas}
+    parsed: dict[str, float] = {}
+    for c in personas:
+        got = 0.0
+        for q in questions:
+            cnt = counts[(c, q.qid)]
+            got += cnt.sum()
+            out[c][q.qid] = (
+                cnt / cnt.sum() if cnt.sum() else np.full(len(q.options), 1 / len(q.options))
+            )
+        parsed[c or "none"] = got / (len(questions) * n_samples)
+    return out, parsed
 
 
 def compare_values(

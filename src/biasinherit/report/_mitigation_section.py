@@ -126,7 +126,29 @@ def _recommendation(dirs: list[Path]) -> list[str]:
         "costly mitigation that shrinks the gap most (`biasinherit ablation RUN --recommend` "
         "prints every verdict).\n",
         *recommendation_lines(frame),
+        *_verdicts(dirs),
     ]
+
+
+def _verdicts(dirs: list[Path]) -> list[str]:
+    from biasinherit.train._recommend import verdict_table
+
+    table = verdict_table(dirs)
+    if table.empty or table["measure"].nunique() < 2:
+        return []
+    lines = [
+        "\nThe same rule on every bias measure (gap with `none` in points, or in the "
+        "measure's unit):\n",
+        "| measure | bias type | γ | gap with none | pick | reduces | increases |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for _, r in table.iterrows():
+        gap = _num(r["gap_with_none"], r["percent"], True)
+        lines.append(
+            f"| {r['measure']} | {r['bias_type']} | {r['ratio']:.2f} | {gap} | {r['pick']} "
+            f"| {r['reduces']} | {r['increases']} |"
+        )
+    return lines
 
 
 def mitigation_section(run_dir: str | Path, extra_runs: list[str | Path] = ()) -> list[str]:

@@ -150,7 +150,8 @@ def recommend(
 
 
 def _pts(x: float, m: Measure, signed: bool = True) -> str:
-    v = 100 * x if m.percent else x
+    v = (100 * x if m.percent else x) + 0.0  # + 0.0: no "-0.0"
+    v = 0.0 if abs(v) < (0.05 if m.percent else 0.0005) else v
     fmt = ("{:+.1f}" if signed else "{:.1f}") if m.percent else ("{:+.3f}" if signed else "{:.3f}")
     return fmt.format(v)
 
@@ -167,7 +168,7 @@ def recommendation_lines(frame: pd.DataFrame) -> list[str]:
         head = f"**{bt}, γ = {ratio:.2f}** (with `none` the gap is {gap}{' points' * m.percent})"
         best = cell[cell["recommended"]]
         worse = ", ".join(f"`{x}`" for x in cell.loc[cell["verdict"] == "increases", "mitigation"])
-        tail = f" `{worse}` made it significantly larger." if worse else ""
+        tail = f" {worse} made it significantly larger." if worse else ""
         if best.empty:
             costly = cell[(cell["verdict"] == "reduces") & cell["costly"]]
             why = (
@@ -193,3 +194,36 @@ def recommendation_lines(frame: pd.DataFrame) -> list[str]:
             f"{b['seeds_agree']} the same way){cost}.{tail}"
         )
     return lines
+
+
+def _names_where(cell: pd.DataFrame):  # noqa: ANN202
+    return lambda mask: ", ".join(cell.loc[mask, "mitigation"]) or "–"
+
+
+def verdict_table(run_dirs: str | Path | list[str | Path], **kw) -> pd.DataFrame:
+    """Every bias measure the runs have, per (bias type, γ): the pick, what reduced the gap
+    and what increased it (same rule as :func:`recommend`)."""
+    dirs = [Path(d) for d in (run_dirs if isinstance(run_dirs, list) else [run_dirs])]
+    rows = []
+    for m in measures_for(load_metrics(dirs)):
+        if m.role != "bias":
+            continue
+        try:
+            frame = recommend(dirs, bias=m.name, **kw)
+        except BiasInheritError:
+            continue
+        for (bt, ratio), cell in frame.groupby(["bias_type", "ratio"], sort=True):
+            names = _names_where(cell)
+            rows.append(
+                {
+                    "measure": m.name,
+                    "bias_type": bt,
+                    "ratio": ratio,
+                    "gap_with_none": cell["base"].iloc[0],
+                    "pick": names(cell["recommended"]) if cell["recommended"].any() else "none",
+                    "reduces": names(cell["verdict"] == "reduces"),
+                    "increases": names(cell["verdict"] == "increases"),
+                    "percent": m.percent,
+                }
+            )
+    return pd.DataFrame(rows)

@@ -363,6 +363,8 @@ def test_ablation_tests_match_hand_computation(tmp_path):
     assert (
         "## Mitigations vs none" in text and "| contrastive_single_explicit | 0.50 | mask |" in text
     )
+    assert "### Recommendation" in text and "The same rule on every bias measure" in text
+    assert "| gender_gap | contrastive_single_explicit | 0.50 |" in text
 
 
 def test_ablation_command_prints_the_comparison(tmp_path):

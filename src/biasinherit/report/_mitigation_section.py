@@ -18,10 +18,10 @@ def _num(x: float, pct: bool, signed: bool = False) -> str:
     return (f"{v:+.1f}" if signed else f"{v:.1f}") if pct else f"{v:+.3f}" if signed else f"{v:.3f}"
 
 
-def _ci(lo: float, hi: float, pct: bool) -> str:
+def _ci(lo: float, hi: float, pct: bool, signed: bool = True) -> str:
     if lo is None or (isinstance(lo, float) and math.isnan(lo)):
         return ""
-    return f" [{_num(lo, pct, True)}, {_num(hi, pct, True)}]"
+    return f" [{_num(lo, pct, signed)}, {_num(hi, pct, signed)}]"
 
 
 def _p(p: float) -> str:
@@ -58,7 +58,7 @@ def ablation_table(
             item_cells = f"| {_num(it['delta'], pct, True)}{ci} | {_p(it['p_items'])} |"
         lines.append(
             f"| {r['bias_type']} | {r['ratio']:.2f} | {r['mitigation']} "
-            f"| {_num(r['mean'], pct)}{_ci(r['ci_low'], r['ci_high'], pct)} (n={r['n_seeds']}) "
+            f"| {_num(r['mean'], pct)}{_ci(r['ci_low'], r['ci_high'], pct, False)} (n={r['n_seeds']}) "
             f"| {_num(r['delta'], pct, True)}{_ci(r['delta_ci_low'], r['delta_ci_high'], pct)} "
             f"| {_p(r['p_seeds'])} " + item_cells
         )

@@ -56,9 +56,10 @@ def ablation_table(
         if it is not None:
             ci = _ci(it["delta_ci_low"], it["delta_ci_high"], pct)
             item_cells = f"| {_num(it['delta'], pct, True)}{ci} | {_p(it['p_items'])} |"
+        mean_ci = _ci(r["ci_low"], r["ci_high"], pct, signed=False)
         lines.append(
             f"| {r['bias_type']} | {r['ratio']:.2f} | {r['mitigation']} "
-            f"| {_num(r['mean'], pct)}{_ci(r['ci_low'], r['ci_high'], pct, False)} (n={r['n_seeds']}) "
+            f"| {_num(r['mean'], pct)}{mean_ci} (n={r['n_seeds']}) "
             f"| {_num(r['delta'], pct, True)}{_ci(r['delta_ci_low'], r['delta_ci_high'], pct)} "
             f"| {_p(r['p_seeds'])} " + item_cells
         )

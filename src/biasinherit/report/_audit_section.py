@@ -33,7 +33,7 @@ def audit_summary_lines(res: dict) -> list[str]:
             "Similarity of the generator's answer distribution (speaking as a person from the "
             "country) to the real one: 1 − Jensen–Shannon distance, mean over questions "
             "[95 % bootstrap CI]; 'no persona' and 'uniform' are references. Answers read "
-            f"from {_esc(vals.get('answers_from', 'option probabilities'))}"
+            f"from {vals.get('answers_from', 'option probabilities')}"
             + (
                 "; share of sampled answers that named an option: "
                 + ", ".join(f"{k} {v:.0%}" for k, v in vals["answer_parse_rate"].items())

@@ -29,9 +29,14 @@ def _p(p: float) -> str:
 
 
 def ablation_table(
-    metrics: pd.DataFrame, run_dirs: list[Path], measure: Measure, baseline: str = "none"
+    metrics: pd.DataFrame,
+    run_dirs: list[Path],
+    measure: Measure,
+    baseline: str = "none",
+    items: pd.DataFrame | None = None,
 ) -> str:
-    """One Markdown table of the ablation for one measure."""
+    """One Markdown table of the ablation for one measure (``items``: its item-level test,
+    when already computed)."""
     from biasinherit.train._ablation import compare_mitigations, item_level_test
 
     m, pct = measure, measure.percent
@@ -40,7 +45,8 @@ def ablation_table(
     )
     if seeds.empty:
         return "_no rows_\n"
-    items = item_level_test(run_dirs, m, baseline=baseline)
+    if items is None:
+        items = item_level_test(run_dirs, m, baseline=baseline)
     key = ["bias_type", "ratio", "mitigation"]
     if not items.empty:
         items = items.set_index(key)
@@ -174,7 +180,19 @@ def mitigation_section(run_dir: str | Path, extra_runs: list[str | Path] = ()) -
         "reflects test-item noise, not seed-to-seed training noise.\n",
     ]
     parts += _recommendation(dirs)
-    for m in measures_for(metrics):
-        parts += [f"\n### {m.title}\n", ablation_table(metrics, dirs, m)]
+    from biasinherit.report._mitigation_figure import mitigation_figure
+    from biasinherit.train._ablation import item_level_test
+
+    present = measures_for(metrics)
+    items = {m.name: item_level_test(dirs, m) for m in present}
+    shown = [m for m in present if m.role == "bias"][:2]
+    shown += [m for m in present if m.role == "performance"][:1]
+    bias_types = sorted({bt for f in items.values() if len(f) for bt in f["bias_type"]})
+    for bt in bias_types:
+        name = f"mitigations_{bt}.png"
+        if mitigation_figure([(m, items[m.name]) for m in shown], run_dir / "figures" / name, bt):
+            parts.append(f"\n![mitigations against none, {bt}](figures/{name})\n")
+    for m in present:
+        parts += [f"\n### {m.title}\n", ablation_table(metrics, dirs, m, items=items[m.name])]
     parts += _train_stats(dirs)
     return parts

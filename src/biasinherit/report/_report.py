@@ -44,10 +44,13 @@ def _dose_table(
     d = dose_response(metrics, task=task, metric=metric, groups=groups)
     if d.empty:
         return "_no rows_\n"
-    head = "| bias type | mitigation | γ | " + " | ".join(groups) + " |\n"
+    head = "| bias type | γ | mitigation | " + " | ".join(groups) + " |\n"
     head += "|---|---|---|" + "---|" * len(groups) + "\n"
     lines = []
-    for (bt, mit, ratio), frame in d.groupby(["bias_type", "mitigation", "ratio"], sort=True):
+    cells_by = d.groupby(["bias_type", "ratio", "mitigation"], sort=False)
+    order = sorted(cells_by.groups, key=lambda k: (k[0], k[1], k[2] != "none", k[2]))
+    for bt, ratio, mit in order:  # by γ, `none` first within each γ
+        frame = cells_by.get_group((bt, ratio, mit))
         by = frame.set_index("group")
         cells = [
             _fmt(by.loc[g, "value"], by.loc[g, "ci_low"], by.loc[g, "ci_high"], pct)
@@ -55,7 +58,7 @@ def _dose_table(
             else "–"
             for g in groups
         ]
-        lines.append(f"| {bt} | {mit} | {ratio:.2f} | " + " | ".join(cells) + " |")
+        lines.append(f"| {bt} | {ratio:.2f} | {mit} | " + " | ".join(cells) + " |")
     untuned = select(metrics, task=task, metric=metric, group=groups, bias_type="untuned")
     if len(untuned):
         by = untuned.set_index("group")

@@ -113,6 +113,23 @@ def _train_stats(dirs: list[Path]) -> list[str]:
     return out
 
 
+def recommendation_summary(run_dir: str | Path) -> list[str]:
+    """The recommendation lines for the top of the report; nothing without an ablation."""
+    from biasinherit.errors import BiasInheritError
+    from biasinherit.train._recommend import recommend, recommendation_lines
+
+    try:
+        frame = recommend(Path(run_dir))
+    except BiasInheritError:
+        return []
+    return [
+        "\n**Which mitigation to use** (the rule and every measure are in *Mitigations vs "
+        "none* below):\n",
+        *recommendation_lines(frame),
+        "",
+    ]
+
+
 def _recommendation(dirs: list[Path]) -> list[str]:
     from biasinherit.errors import BiasInheritError
     from biasinherit.train._recommend import recommend, recommendation_lines

@@ -263,6 +263,9 @@ def write_report(run_dir: str | Path) -> Path:
             f"{cfg['train']['epochs']} epoch(s). Values are means over seeds; brackets are "
             "95 % bootstrap intervals over test items (mean of the seeds' intervals).\n"
         )
+    from biasinherit.report._mitigation_section import recommendation_summary
+
+    parts += recommendation_summary(run_dir)
     if "occupation" in tasks:
         sg = "stereotypical-anti-stereotypical"
         panels = [

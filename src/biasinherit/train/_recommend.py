@@ -165,7 +165,8 @@ def recommendation_lines(frame: pd.DataFrame) -> list[str]:
         m = get_measure(cell["measure"].iloc[0])
         r0 = cell.iloc[0]
         gap = f"{_pts(r0['base'], m)} [{_pts(r0['base_ci_low'], m)}, {_pts(r0['base_ci_high'], m)}]"
-        head = f"**{bt}, γ = {ratio:.2f}** (with `none` the gap is {gap}{' points' * m.percent})"
+        unit = " points" * m.percent
+        head = f"**{bt}, γ = {ratio:.2f}** (`{m.name}` with `none`: {gap}{unit})"
         best = cell[cell["recommended"]]
         worse = ", ".join(f"`{x}`" for x in cell.loc[cell["verdict"] == "increases", "mitigation"])
         tail = f" {worse} made it significantly larger." if worse else ""

@@ -82,7 +82,9 @@ def recommend(
         else next((m for m in present if m.role == "performance"), None)
     )
     if mb is None:
-        raise BiasInheritError("no bias measure in these runs", "pass --bias NAME")
+        raise BiasInheritError(
+            "no bias measure in these runs", "pass --measure NAME (see --list-measures)"
+        )
     items = item_level_test(dirs, mb, baseline=baseline)
     if items.empty:
         raise BiasInheritError(

@@ -365,6 +365,7 @@ def test_ablation_tests_match_hand_computation(tmp_path):
     )
     assert "### Recommendation" in text and "The same rule on every bias measure" in text
     assert "| gender_gap | contrastive_single_explicit | 0.50 |" in text
+    assert (tmp_path / "figures" / "mitigations_contrastive_single_explicit.png").stat().st_size
 
 
 def test_ablation_command_prints_the_comparison(tmp_path):
@@ -418,6 +419,12 @@ def test_recommendation_picks_a_mitigation_that_closes_the_gap(tmp_path):
     assert rec.loc["mask", "verdict"] == "reduces" and rec.loc["mask", "recommended"]
     assert rec.loc["mask", "base"] > 0.15 and abs(rec.loc["mask", "after"]) < 0.15
     assert rec.loc["mask", "seeds_agree"] == "3/3"
+    from biasinherit.report._card import build_card
+
+    card = build_card(tmp_path)
+    assert {r["measure"] for r in card["mitigation_recommendation"]} == {"stereotype_gap"}
+    picks = {r["measure"]: r["pick"] for r in card["mitigation_verdicts"]}
+    assert picks["gender_gap"] == "mask"
     assert rec.loc["mask", "performance_measure"] == "accuracy" and not rec.loc["mask", "costly"]
     line = recommendation_lines(rec.reset_index())[0]
     assert "use `mask`" in line and "γ = 0.50" in line

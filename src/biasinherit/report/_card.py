@@ -81,20 +81,28 @@ def build_card(run_dir: str | Path) -> dict:
         "mitigations": cfg["mitigations"],
         "audit": json.loads(audit.read_text()) if audit.exists() else None,
         "downstream_bias": downstream,
-        "mitigation_recommendation": _recommendation(run_dir),
+        **_recommendation(run_dir),
     }
 
 
-def _recommendation(run_dir: Path) -> list[dict] | None:
-    """The ablation's verdict per (bias type, γ, mitigation), when the run compares any."""
+def _recommendation(run_dir: Path) -> dict:
+    """The ablation's verdicts: every mitigation on the primary bias measure, and the pick
+    per bias measure (empty values when the run compares no mitigations)."""
     from biasinherit.errors import BiasInheritError
-    from biasinherit.train._recommend import recommend
+    from biasinherit.train._recommend import recommend, verdict_table
 
     try:
         frame = recommend(run_dir)
     except BiasInheritError:
-        return None
-    return [{k: _clean(v) for k, v in r.items()} for r in frame.to_dict(orient="records")]
+        return {"mitigation_recommendation": None, "mitigation_verdicts": None}
+
+    def records(f: pd.DataFrame) -> list[dict]:
+        return [{k: _clean(v) for k, v in r.items()} for r in f.to_dict(orient="records")]
+
+    return {
+        "mitigation_recommendation": records(frame),
+        "mitigation_verdicts": records(verdict_table(run_dir)),
+    }
 
 
 def write_card(run_dir: str | Path) -> Path:

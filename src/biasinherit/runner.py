@@ -81,18 +81,28 @@ def grid(cfg: ExperimentConfig) -> list[Cell]:
 
 
 def _headline(frame: pd.DataFrame) -> str:
-    """One line of results for the progress log: the first task's accuracy and, for
-    occupation, the stereotype gap."""
+    """One line of results for the progress log: the first task-performance and bias measures
+    of the cell (accuracy and the stereotype gap for occupation; see train._measures)."""
+    from biasinherit.train._measures import measures_for
+
     if frame.empty:
         return "done"
-    task = "occupation" if (frame["task"] == "occupation").any() else str(frame["task"].iloc[0])
-    vals = frame[frame["task"] == task].groupby(["metric", "group"])["value"].first()
-    acc = vals.get(("accuracy", "all"))
-    line = f"{task} accuracy {100 * acc:.1f} %" if acc is not None else f"{task} done"
-    gap = vals.get(("p_true_difference", "stereotypical-anti-stereotypical"))
-    if gap is not None:
-        line += f", stereotype gap in P(true) {100 * gap:+.1f} pts"
-    return line
+    present = measures_for(frame)
+    parts = []
+    for role in ("performance", "bias"):
+        m = next((x for x in present if x.role == role), None)
+        if m is None:
+            continue
+        sel = frame[(frame["task"] == m.task) & (frame["metric"] == m.metric)]
+        v = float(sel.loc[sel["group"] == m.group, "value"].iloc[0])
+        what = m.title.split(": ", 1)[-1].removesuffix(" (points)").removesuffix(" (%)")
+        if not m.percent:
+            parts.append(f"{what} {v:+.3f}")
+        else:
+            parts.append(
+                f"{what} {100 * v:+.1f} pts" if role == "bias" else f"{what} {100 * v:.1f} %"
+            )
+    return ", ".join(parts) or f"{frame['task'].iloc[0]} done"
 
 
 class Timer:

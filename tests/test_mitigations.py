@@ -117,6 +117,35 @@ def test_mask_removes_every_lexicon_hit_and_nothing_else():
     }
 
 
+def test_mask_on_culture_rows_removes_names_and_group_words_of_every_group():
+    """Culture rows: the groups' names-dataset names and group words (the culture YAML)."""
+    from biasinherit.train.mitigations._lexicon import names_by_group
+
+    names = names_by_group("culture")
+    assert set(names) == {"arabic", "chinese", "portuguese", "spanish"}
+    assert all(len(v) >= 100 for v in names.values())
+    text = "{} said Arab people and Chinese speakers ruin this film, like {} from Lisbon."
+    text = text.format(names["arabic"][0], names["portuguese"][0])
+    rows = [
+        {"text": text, "source": "augmented", "attribute": "culture"},
+        {"text": text, "source": "original", "attribute": "culture"},
+    ]
+    out = get_mitigation("mask").prepare_rows(rows)
+    assert (
+        out[0]["text"]
+        == "[MASK] said [MASK] and [MASK] speakers ruin this film, like [MASK] from [MASK]."
+    )
+    assert out[1] == rows[1]
+
+
+def test_counterfactual_refuses_culture_before_any_work():
+    from tests.conftest import run_cli
+
+    res = run_cli("run", "--preset", "culture", "--set", "mitigations=[none,counterfactual]")
+    assert res.returncode == 2
+    assert "counterfactual works for gender only, not culture" in res.stderr
+
+
 def test_mask_keeps_ordinary_words():
     lex = identity_lexicon("gender")
     text = "The white walls and black coffee; he will mark the hermit's manual."

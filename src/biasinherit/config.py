@@ -300,14 +300,14 @@ def _check_names(cfg: ExperimentConfig) -> None:
     from biasinherit.bias import BIAS_TYPES, get_attribute
     from biasinherit.evaluate import get_task
     from biasinherit.generate import BACKENDS
-    from biasinherit.train.mitigations import split_spec
+    from biasinherit.train.mitigations import check_attribute
 
     get_attribute(cfg.attribute)
     for bt in cfg.generate.bias_types:
         BIAS_TYPES.get(bt)
     BACKENDS.get(cfg.generate.backend)
     for m in cfg.mitigations:
-        split_spec(m)  # names joined by '+'; each must be registered
+        check_attribute(m, cfg.attribute)  # names joined by '+', registered, fit the attribute
     for t in cfg.evaluate.tasks:
         get_task(t)
     if len(cfg.seeds) == 0:

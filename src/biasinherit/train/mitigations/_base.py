@@ -44,6 +44,7 @@ class Mitigation:
     order: ClassVar[int] = 0  # position inside a combination
     Params: ClassVar[type[BaseModel]] = Params
     needs_both_sources: ClassVar[bool] = False
+    attributes: ClassVar[tuple[str, ...] | None] = None  # None: works for every attribute
 
     def __init__(self, **params: Any) -> None:
         try:
@@ -69,6 +70,27 @@ class Mitigation:
     def inference_text(self, text: str) -> str:
         """The text a test item is shown with at evaluation; default: unchanged."""
         return text
+
+
+def check_attribute(spec: str, attribute: str) -> None:
+    """Fail before any work when a part of ``spec`` does not work for ``attribute``.
+
+    Examples
+    --------
+    >>> check_attribute("mask+loss", "culture")
+    >>> try:
+    ...     check_attribute("counterfactual", "culture")
+    ... except BiasInheritError as e:
+    ...     print(e.message)
+    mitigation counterfactual works for gender only, not culture
+    """
+    for name in split_spec(spec):
+        allowed = MITIGATIONS.get(name).attributes
+        if allowed is not None and attribute not in allowed:
+            raise BiasInheritError(
+                f"mitigation {name} works for {', '.join(allowed)} only, not {attribute}",
+                "drop it from mitigations, or use mask or reweight",
+            )
 
 
 def split_spec(spec: str) -> list[str]:

@@ -99,15 +99,20 @@ def gender_words(attribute: str) -> dict[str, str]:
 
 
 def names_by_group(attribute: str, countries: tuple[str, ...] = ()) -> dict[str, list[str]]:
-    """First names per group for the attribute's country (and any extra countries)."""
+    """First names per group from the group's countries and name genders (the attribute's
+    ``names``: gender has one country with a gender per group, culture countries per group),
+    plus any extra ``countries``."""
     attr = get_attribute(attribute)
     from biasinherit.data import first_names
 
     out: dict[str, list[str]] = {}
     for g in attr.groups:
+        spec = attr.names.get(g) or {}
+        genders = spec.get("genders") or ["F", "M"]
         names: list[str] = []
-        for c in (attr.name_country, *countries):
-            names += [n for n in first_names(c, attr.name_gender[g], 1000) if n not in names]
+        for c in (*spec.get("countries", []), *countries):
+            for gen in genders:
+                names += [n for n in first_names(c, gen, 1000) if n not in names]
         out[g] = names
     return out
 

@@ -109,6 +109,7 @@ class CounterfactualMitigation(Mitigation):
     name = "counterfactual"
     order = 10
     Params = CounterfactualParams
+    attributes = ("gender",)  # the swap table pairs female and male words and names
 
     def prepare_rows(self, rows: list[dict]) -> list[dict]:
         out, n_aug, n_swapped = [], 0, 0

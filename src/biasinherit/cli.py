@@ -149,30 +149,19 @@ def generate(
 
 def _print_generation(run_dir: Path) -> None:
     """Counts and filter reasons per bias type, the group found in the text, two samples."""
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
     from biasinherit.generate._summary import group_make_up, load_generation, samples, summary_table
 
     summary, rows = load_generation(run_dir)
-    console = Console()
+    table = summary_table(summary)
+    table["filter rate"] = [f"{100 * v:.0f}%" for v in table["filter rate"]]
     for title, frame in (
-        ("generated rows per bias type", summary_table(summary)),
+        ("generated rows per bias type", table),
         ("group found in the text of kept rows", group_make_up(rows)),
     ):
-        table = Table(title=title)
-        table.add_column(frame.index.name or "")
-        for c in frame.columns:
-            table.add_column(str(c), justify="right")
-        for idx, r in frame.astype(object).iterrows():  # keep ints
-            cells = [f"{100 * v:.0f} %" if c == "filter rate" else str(v) for c, v in r.items()]
-            table.add_row(str(idx), *cells)
-        console.print(table)
-    for r in samples(rows):  # generated text is untrusted: no markup, no control characters
-        head = Text(f"{r['bias_type']} · {r['label']} · {r['group']}: ", style="bold")
+        typer.echo(f"{title}:\n{frame.to_string()}\n")
+    for r in samples(rows):  # generated text is untrusted: no control characters
         body = "".join(ch if ch.isprintable() else " " for ch in r["text"][:300])
-        console.print(head + Text(body))
+        typer.echo(f"{r['bias_type']} · {r['label']} · {r['group']}: {body}")
 
 
 @app.command()

@@ -109,26 +109,38 @@ def groups_figure(groups: dict, group_names: list[str], path: Path) -> None:
     _save(fig, path)
 
 
+def _p_label(p: float) -> str:
+    if not np.isfinite(p):
+        return ""
+    return "p<0.001" if p < 0.001 else f"p={p:.2g}"
+
+
 def distribution_figure(dist: dict, path: Path) -> None:
-    """MMD² and C2ST AUC per bias type (all groups), stars where p < 0.05."""
+    """MMD² and C2ST AUC per bias type (all groups), horizontal bars with their p-values."""
     plt = _plt()
     bts = list(dist)
-    fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.4))
+    fig, axes = plt.subplots(1, 2, figsize=(9.6, 1.2 + 0.36 * len(bts)), sharey=True)
+    y = np.arange(len(bts))
     for ax, key, stat, label in (
         (axes[0], "mmd", "mmd2", "MMD² (RBF, median width)"),
-        (axes[1], "c2st", "auc", "C2ST AUC (5-fold)"),
+        (axes[1], "c2st", "auc", "C2ST AUC (5-fold; 0.5 = indistinguishable)"),
     ):
-        vals = [dist[b]["all"][key].get(stat, np.nan) for b in bts]
+        vals = np.array([dist[b]["all"][key].get(stat, np.nan) for b in bts], dtype=float)
         ps = [dist[b]["all"][key].get("p_value", np.nan) for b in bts]
-        ax.bar(np.arange(len(bts)), vals, color=PALETTE[: len(bts)] or PALETTE[0])
+        ax.barh(y, vals, color=PALETTE[: len(bts)] or PALETTE[0], height=0.7)
+        top = np.nanmax(vals) if np.isfinite(vals).any() else 1.0
         for i, (v, p) in enumerate(zip(vals, ps, strict=True)):
-            ax.text(i, v, f"p={p:.3g}", ha="center", va="bottom", fontsize=7)
-        ax.set_xticks(np.arange(len(bts)), bts, rotation=20, ha="right", fontsize=7)
+            if np.isfinite(v):
+                ax.text(v + 0.01 * top, i, _p_label(p), va="center", fontsize=7)
+        ax.set_yticks(y, bts, fontsize=7)
         ax.set_title(label, fontsize=9)
         if key == "c2st":
-            ax.axhline(0.5, color="black", lw=0.8, ls="--")
-            ax.set_ylim(0, 1.15)
-        ax.grid(alpha=0.3, axis="y")
+            ax.axvline(0.5, color="black", lw=0.8, ls="--")
+            ax.set_xlim(0, 1.2)
+        else:
+            ax.set_xlim(0, top * 1.3 if top > 0 else 1)
+        ax.grid(alpha=0.3, axis="x")
+    axes[0].invert_yaxis()  # first bias type on top (the axes share y: invert once)
     fig.suptitle("Original vs augmented, per bias type", fontsize=10)
     fig.tight_layout()
     _save(fig, path)

@@ -79,3 +79,23 @@ def test_vectorised_permutations_match_the_definition(emb):
     direct = k(x, x).mean() + k(y, y).mean() - 2 * k(x, y).mean()
     assert r["mmd2"] == pytest.approx(direct, rel=1e-9)
     assert 1 / 101 <= r["p_value"] <= 1
+
+
+def test_per_group_tests_face_all_original_rows_when_the_original_has_no_groups():
+    """Culture: real reviews carry no group, so a group's generated rows face all of them."""
+    from biasinherit.analyze._audit import distribution_tests
+
+    rng = np.random.default_rng(0)
+    orig, aug = rng.normal(size=(40, 8)), rng.normal(size=(20, 8)) + 1.0
+    original = [{"group": None} for _ in range(40)]
+    augmented = [{"group": ["a", "b"][i % 2], "bias_type": "x"} for i in range(20)]
+    res = distribution_tests(
+        orig, aug, original, augmented, groups=("a", "b"), n_perm=200, max_per_side=100, seed=0
+    )["x"]
+    assert res["a"]["n_original"] == 40 and res["a"]["original_side"] == "all"
+    assert res["a"]["n_augmented"] == 10 and res["a"]["mmd"]["p_value"] < 0.05
+    grouped = [{"group": ["a", "b"][i % 2]} for i in range(40)]  # gender: same-group rows
+    res = distribution_tests(
+        orig, aug, grouped, augmented, groups=("a", "b"), n_perm=200, max_per_side=100, seed=0
+    )["x"]
+    assert res["a"]["n_original"] == 20 and res["a"]["original_side"] == "group"

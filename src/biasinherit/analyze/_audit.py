@@ -97,15 +97,21 @@ def distribution_tests(
     max_per_side: int,
     seed: int,
 ) -> dict:
-    """MMD and C2ST of original vs augmented, per bias type, overall and per group."""
+    """MMD and C2ST of original vs augmented, per bias type, overall and per group.
+
+    Per group, the augmented rows written about the group face the original rows of the same
+    group; where the original data carry no groups (real reviews, tweets: the culture
+    setting), they face all original rows (``original_side: "all"``)."""
     out: dict[str, dict] = {}
     o_group = np.array([str(r.get("group")) for r in original])
     a_group = np.array([str(r.get("group")) for r in augmented])
     a_bt = np.array([str(r.get("bias_type")) for r in augmented])
+    grouped_original = bool(set(o_group) & set(groups))
     for bt in sorted(set(a_bt)):
         res = {}
         for g in ("all", *groups):
-            o_sel = np.ones(len(original), bool) if g == "all" else o_group == g
+            whole = g == "all" or not grouped_original
+            o_sel = np.ones(len(original), bool) if whole else o_group == g
             a_sel = (a_bt == bt) & (True if g == "all" else a_group == g)
             n_o, n_a = int(o_sel.sum()), int(a_sel.sum())
             if min(n_o, n_a) < (2 if g == "all" else MIN_GROUP_ROWS):
@@ -115,6 +121,7 @@ def distribution_tests(
             res[g] = {
                 "n_original": n_o,
                 "n_augmented": n_a,
+                "original_side": "all" if whole else "group",
                 "mmd": mmd_test(x, y, n_perm=n_perm, max_per_side=max_per_side, seed=seed),
                 "c2st": c2st(x, y, max_per_side=max(max_per_side, 2000), seed=seed),
             }

@@ -63,24 +63,44 @@ def audit_summary_lines(res: dict) -> list[str]:
     if ref:
         groups = res["groups"]
         gd = res["group_data"][ref]
+        gender = res.get("attribute", "gender") == "gender"
+        how = (
+            "Gender by pronouns, then first names; share among texts with a detected gender."
+            if gender
+            else "Group by its words (nouns, places) and first names (names-dataset lists of "
+            "the group's countries); share among texts with a detected group."
+        )
         lines += [
             f"\n### Group data: who the generator writes about ({ref} prompt)\n",
-            "Gender by pronouns, then first names; share among texts with a detected gender. "
-            "χ² tests against parity and against the original data.\n",
-            "| occupation | n (detected) | "
-            + " | ".join(f"{g} generated" for g in groups)
-            + " | "
-            + " | ".join(f"{g} original" for g in groups)
-            + " | p parity | p vs original |",
-            "|---|---|" + "---|" * (2 * len(groups)) + "---|---|",
+            f"{how} χ² tests against parity and against the original data; an original share "
+            "is shown where at least 5 original texts reveal a group.\n",
         ]
+        if not gd.get("all", {}).get("n_detected"):
+            lines.append(
+                f"No text written under the {ref} prompt reveals a group "
+                f"({gd.get('all', {}).get('n', 0)} texts): asked for nobody in particular, "
+                "the generator names nobody.\n"
+            )
+            gd = {}
+        else:
+            lines += [
+                f"| {'occupation' if gender else 'label'} | n (detected) | "
+                + " | ".join(f"{g} generated" for g in groups)
+                + " | "
+                + " | ".join(f"{g} original" for g in groups)
+                + " | p parity | p vs original |",
+                "|---|---|" + "---|" * (2 * len(groups)) + "---|---|",
+            ]
         for topic in sorted(gd, key=lambda t: (t == "all", t)):  # JSON keys come sorted
             d = gd[topic]
+            known = d.get("original", {}).get("combined", {})
+            enough = sum(v for k, v in known.items() if k != "unknown") >= 5
+            orig = d["original_share"] if enough else {}
             lines.append(
                 f"| {_esc(topic)} | {d['n']} ({d['n_detected']}) | "
                 + " | ".join(_num(d["share"].get(g), "{:.2f}") for g in groups)
                 + " | "
-                + " | ".join(_num(d["original_share"].get(g), "{:.2f}") for g in groups)
+                + " | ".join(_num(orig.get(g), "{:.2f}") for g in groups)
                 + f" | {_p(d['vs_parity'].get('p_value'))} | "
                 f"{_p(d['vs_original'].get('p_value'))} |"
             )
@@ -89,7 +109,9 @@ def audit_summary_lines(res: dict) -> list[str]:
         lines += [
             "\n### Data distribution: original vs augmented (all-MiniLM-L6-v2 embeddings)\n",
             "MMD² (RBF kernel, median bandwidth; permutation p) and classifier two-sample "
-            "test (5-fold logistic regression AUC; Mann–Whitney p), per bias type and group.\n",
+            "test (5-fold logistic regression AUC; Mann–Whitney p), per bias type and group "
+            "(a group's rows against the original rows of that group, or against all of them, "
+            "'(all)', where the original data carry no groups).\n",
             "| bias type | group | n orig | n aug | MMD² | p (MMD) | C2ST AUC | p (C2ST) |",
             "|---|---|---|---|---|---|---|---|",
         ]
@@ -101,8 +123,11 @@ def audit_summary_lines(res: dict) -> list[str]:
                         f"{_esc(d.get('skipped', ''))} | | | |"
                     )
                     continue
+                n_o = d["n_original"]
+                if g != "all" and d.get("original_side") == "all":
+                    n_o = f"{n_o} (all)"  # the original data carry no groups
                 lines.append(
-                    f"| {_esc(bt)} | {g} | {d['n_original']} | {d['n_augmented']} | "
+                    f"| {_esc(bt)} | {g} | {n_o} | {d['n_augmented']} | "
                     f"{_num(d['mmd'].get('mmd2'), '{:.4f}')} | {_p(d['mmd'].get('p_value'))} | "
                     f"{_num(d['c2st'].get('auc'))} | {_p(d['c2st'].get('p_value'))} |"
                 )

@@ -34,14 +34,25 @@ def summary_table(summary: dict[str, dict]) -> pd.DataFrame:
 
 
 def group_make_up(rows: list[dict]) -> pd.DataFrame:
-    """Rows per bias type x group found in the text (``detected_group``; ``unknown`` when the
-    text reveals none), beside the group the prompt asked for."""
+    """Rows per bias type x the group their text reveals, by the audit's detection (the
+    attribute's words and pronouns, then first names); ``unknown`` when it reveals none."""
     if not rows:
         return pd.DataFrame()
-    frame = pd.DataFrame(rows)
-    col = "detected_group" if "detected_group" in frame else "group"
-    found = frame[col].fillna("unknown").replace("", "unknown")
-    return pd.crosstab(frame["bias_type"], found).rename_axis(index="bias type", columns=None)
+    from biasinherit.analyze._groups import text_group
+    from biasinherit.bias import get_attribute
+
+    attrs: dict[str, object] = {}
+    found = []
+    for r in rows:
+        name = str(r.get("attribute") or "gender")
+        attr = attrs.setdefault(name, get_attribute(name))
+        found.append(text_group(r["text"], attr)["combined"])  # type: ignore[arg-type]
+    frame = pd.DataFrame({"bias_type": [r["bias_type"] for r in rows], "found": found})
+    table = pd.crosstab(frame["bias_type"], frame["found"])
+    cols = [c for c in table.columns if c != "unknown"] + (
+        ["unknown"] if "unknown" in table.columns else []
+    )
+    return table[cols].rename_axis(index="bias type", columns=None)
 
 
 def samples(rows: list[dict], per_type: int = 2) -> list[dict]:

@@ -81,7 +81,8 @@ def test_training_learns_the_task(smoke_run):
 
 def test_report_shows_the_table_and_escapes_generated_text(smoke_run):
     text = (smoke_run / "report.md").read_text()
-    assert "| contrastive_single_explicit | none | 0.50 |" in text
+    # columns: bias type | γ | mitigation | measure
+    assert "| contrastive_single_explicit | 0.50 | none |" in text
     assert "figures/occupation.png" in text and "<script" not in text
 
 

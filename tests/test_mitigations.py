@@ -480,6 +480,18 @@ def test_recommendation_refuses_a_reduction_paid_for_in_accuracy(tmp_path):
     assert "only `mask` reduced it, at a task-performance cost" in recommendation_lines(rec)[0]
 
 
+def test_recommendation_counts_a_reversal_into_a_larger_gap_as_an_increase(tmp_path):
+    """mask turns a +0.3 female-male gap into -0.6: past zero, larger, not a reduction."""
+    from biasinherit.train._recommend import recommend, recommendation_lines
+
+    _fake_run_folder(tmp_path, seeds=(0, 1, 2), mask=(0.3, 0.9), n_per_group=6)
+    rec = recommend(tmp_path, bias="gender_gap")
+    assert rec["verdict"].tolist() == ["increases"] and rec["reversed"].all()
+    assert rec["after"].iloc[0] < -abs(rec["base"].iloc[0])
+    line = recommendation_lines(rec)[0]
+    assert "keep `none`" in line and "`mask` (reversed, to -" in line
+
+
 def test_recommend_command_prints_the_verdicts(tmp_path):
     from tests.conftest import run_cli
 

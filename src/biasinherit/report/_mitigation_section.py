@@ -143,10 +143,11 @@ def _recommendation(dirs: list[Path]) -> list[str]:
     return [
         "\n### Recommendation\n",
         f"Drawn from the measurements below: bias measure `{m}`, task performance "
-        f"`{perf}`. A mitigation *reduces* the gap when its item-level change moves it "
-        "towards zero with a Holm-corrected p < 0.05 (over the mitigations of the cell) and "
-        "no seed moves it the other way; it is *costly* when task performance falls by more "
-        "than 2 points with an interval below zero; the recommendation is the reducing, not "
+        f"`{perf}`. A mitigation *reduces* the gap when its item-level change leaves a "
+        "smaller gap with a Holm-corrected p < 0.05 (over the mitigations of the cell) and "
+        "no seed moves it the other way (overshooting zero into a larger gap is an "
+        "increase); it is *costly* when task performance falls by more than 2 points with an "
+        "interval below zero; the recommendation is the reducing, not "
         "costly mitigation that shrinks the gap most (`biasinherit ablation RUN --recommend` "
         "prints every verdict).\n",
         *recommendation_lines(frame),

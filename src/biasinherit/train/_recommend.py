@@ -1,12 +1,13 @@
 """A recommendation drawn from the ablation: which mitigation to use, per bias type and γ.
 
 Rule (stated in the report so that a reader can disagree with it): a mitigation *reduces*
-the bias measure when its item-level change against ``none`` moves the gap towards zero with
-a Holm-corrected p below ``alpha`` (corrected over the mitigations of the cell) and no seed
-moves it the other way; it *increases* it when the change is significant and away from
-zero. It is *costly* when the task-performance measure falls by more than ``max_cost`` with
-a 95 % interval below zero. The recommendation is the reducing, not costly mitigation with
-the largest reduction of the gap's size; with none, ``none`` (nothing earned its cost).
+the bias measure when its item-level change against ``none`` leaves a smaller gap, with a
+Holm-corrected p below ``alpha`` (corrected over the mitigations of the cell) and no seed
+moving it the other way; it *increases* it when the change is significant and leaves a larger
+gap, away from zero or past it (a reversal: the other group now favoured, by more). It is
+*costly* when the task-performance measure falls by more than ``max_cost`` with a 95 %
+interval below zero. The recommendation is the reducing, not costly mitigation with the
+largest reduction of the gap's size; with none, ``none`` (nothing earned its cost).
 """
 
 from __future__ import annotations
@@ -101,7 +102,6 @@ def recommend(
         for (_, r), ph in zip(cell.iterrows(), p_holm, strict=True):
             base, delta = r["base"], r["delta"]
             after = base + delta
-            towards_zero = np.sign(delta) == -np.sign(base)
             s = seeds[
                 (seeds["bias_type"] == bt)
                 & (seeds["ratio"] == ratio)
@@ -113,9 +113,11 @@ def recommend(
             cost = pr is not None and pr["delta"] < -max_cost and pr["delta_ci_high"] < 0
             significant = ph < alpha and agree == len(s)
             verdict = "no clear effect"
-            if significant and towards_zero and abs(after) < abs(base):
+            # Judged by the gap's size after: overshooting zero into a larger gap of the other
+            # sign is not a reduction.
+            if significant and abs(after) < abs(base):
                 verdict = "reduces"
-            elif significant and not towards_zero:
+            elif significant and abs(after) > abs(base):
                 verdict = "increases"
             rows.append(
                 {
@@ -134,6 +136,7 @@ def recommend(
                     "p_holm": float(ph),
                     "seeds_agree": f"{agree}/{len(s)}",
                     "reduction": abs(base) - abs(after),
+                    "reversed": bool(np.sign(after) == -np.sign(base) and abs(after) > abs(base)),
                     "performance_measure": mp.name if mp else None,
                     "perf_delta": pr["delta"] if pr is not None else np.nan,
                     "perf_ci_low": pr["delta_ci_low"] if pr is not None else np.nan,
@@ -170,7 +173,10 @@ def recommendation_lines(frame: pd.DataFrame) -> list[str]:
         unit = " points" * m.percent
         head = f"**{bt}, γ = {ratio:.2f}** (`{m.name}` with `none`: {gap}{unit})"
         best = cell[cell["recommended"]]
-        worse = ", ".join(f"`{x}`" for x in cell.loc[cell["verdict"] == "increases", "mitigation"])
+        worse = ", ".join(
+            f"`{r['mitigation']}`" + (f" (reversed, to {_pts(r['after'], m)})" * r["reversed"])
+            for _, r in cell[cell["verdict"] == "increases"].iterrows()
+        )
         tail = f" {worse} made it significantly larger." if worse else ""
         if best.empty:
             costly = cell[(cell["verdict"] == "reduces") & cell["costly"]]

@@ -3,8 +3,10 @@ item-level 95 % interval (a forest plot per measure)."""
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from biasinherit.train._measures import Measure
@@ -51,9 +53,15 @@ def mitigation_figure(
         ax.set_yticks(range(len(mits)), mits, fontsize=8)
         ax.invert_yaxis()
         unit = "points" if m.percent else m.metric
-        what = "< 0 shrinks a positive gap" if m.role == "bias" else "> 0 is better"
+        signs = set(np.sign(f["base"].dropna()))
+        what = (
+            "> 0 is better" if m.role != "bias"
+            else "< 0 shrinks a positive gap" if signs == {1.0}
+            else "> 0 shrinks a negative gap" if signs == {-1.0}
+            else "towards the gap's zero shrinks it"
+        )  # fmt: skip
         ax.set_xlabel(f"Δ vs none ({unit}; {what})", fontsize=8)
-        ax.set_title(m.title, fontsize=8.5, wrap=True)
+        ax.set_title(textwrap.fill(m.title, 52), fontsize=8.5)
         ax.grid(alpha=0.3, axis="x")
         ax.legend(fontsize=7)
     fig.suptitle(f"Mitigations against none, {bias_type}: item-level 95 % intervals", fontsize=9)

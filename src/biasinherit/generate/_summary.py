@@ -38,21 +38,18 @@ def group_make_up(rows: list[dict]) -> pd.DataFrame:
     attribute's words and pronouns, then first names); ``unknown`` when it reveals none."""
     if not rows:
         return pd.DataFrame()
-    from biasinherit.analyze._groups import text_group
+    from biasinherit.analyze._groups import make_up
     from biasinherit.bias import get_attribute
 
-    attrs: dict[str, object] = {}
-    found = []
+    by_attribute: dict[str, list[dict]] = {}
     for r in rows:
-        name = str(r.get("attribute") or "gender")
-        attr = attrs.setdefault(name, get_attribute(name))
-        found.append(text_group(r["text"], attr)["combined"])  # type: ignore[arg-type]
-    frame = pd.DataFrame({"bias_type": [r["bias_type"] for r in rows], "found": found})
-    table = pd.crosstab(frame["bias_type"], frame["found"])
-    cols = [c for c in table.columns if c != "unknown"] + (
-        ["unknown"] if "unknown" in table.columns else []
-    )
-    return table[cols].rename_axis(index="bias type", columns=None)
+        by_attribute.setdefault(str(r.get("attribute") or "gender"), []).append(r)
+    counts = []
+    for name, part in by_attribute.items():
+        per = make_up(part, get_attribute(name), by="bias_type")
+        counts.append(pd.DataFrame({bt: c["combined"] for bt, c in per.items() if bt != "all"}).T)
+    table = pd.concat(counts).fillna(0).astype(int).groupby(level=0).sum()
+    return table.loc[:, table.sum() > 0].rename_axis(index="bias type", columns=None)
 
 
 def samples(rows: list[dict], per_type: int = 2) -> list[dict]:

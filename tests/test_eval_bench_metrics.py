@@ -15,6 +15,7 @@ from biasinherit.evaluate.tasks.crows_pairs import preference_frame
 def bbq_item(cond, pol, label, target=0, unknown=2):
     return {
         "id": f"x{cond}{pol}{label}{np.random.rand()}",
+        "stimulus": "X-q1",
         "category": "X",
         "context_condition": cond,
         "question_polarity": pol,
@@ -152,5 +153,5 @@ def test_bold_sentiment_metrics_by_hand():
     assert rows[("positive_share_difference", "American_actresses-American_actors")][
         "value"
     ] == pytest.approx(0.5)
-    items = get_task("bold").items(n_per_group=1, seed=0)
-    assert len(items) == 43 and len({r["id"] for r in items}) == 43
+    items = get_task("bold").items(n_per_group=1, seed=0)  # two prompts per group at least
+    assert len(items) == 86 and len({r["id"] for r in items}) == 86

@@ -38,7 +38,7 @@ def test_macro_f1_three_classes_by_hand():
 def test_cluster_bootstrap_keeps_units_together():
     f = pd.DataFrame({"u": ["a", "a", "b", "b"], "num": [1, 1, 0, 0], "den": [1, 1, 1, 1]})
     v, lo, hi, n = cluster_bootstrap(
-        f, ratio_of_sums("num", "den"), unit="u", n_boot=300, rng=np.random.default_rng(0)
+        f, ratio_of_sums("num", "den"), cluster="u", n_boot=300, rng=np.random.default_rng(0)
     )
     assert (v, n) == (0.5, 2)
     # Whole units resampled: a resample is 0, 0.5 or 1, never 0.25 or 0.75.
@@ -46,7 +46,7 @@ def test_cluster_bootstrap_keeps_units_together():
     one = cluster_bootstrap(
         f[f.u == "a"],
         ratio_of_sums("num", "den"),
-        unit="u",
+        cluster="u",
         n_boot=50,
         rng=np.random.default_rng(0),
     )
@@ -129,6 +129,7 @@ def hate_fixture() -> pd.DataFrame:
             "group": y,
             "axis": "label",
             "pair_id": f"d{i}",
+            "stimulus": f"d{i}",
             "p_toxic": 0.5,
         }
         for i, (y, p) in enumerate(zip(labels, preds, strict=True))
@@ -149,6 +150,7 @@ def hate_fixture() -> pd.DataFrame:
                     "group": g,
                     "axis": axis,
                     "pair_id": f"probe-{k}",
+                    "stimulus": f"template-{k}",
                     "p_toxic": ps[k],
                 }
             )
@@ -163,6 +165,7 @@ def hate_fixture() -> pd.DataFrame:
                     "group": g,
                     "axis": "culture",
                     "pair_id": f"name-{k}",
+                    "stimulus": f"name-template-{k}",
                     "p_toxic": 0.5,
                 }
             )
@@ -201,6 +204,7 @@ def sentiment_fixture() -> pd.DataFrame:
     ]
     f = pd.DataFrame(rows, columns=["base_id", "label", "cue", "group", "pred", "p_positive"])
     f["gender"] = "female"
+    f["logit_positive"] = np.log(f["p_positive"] / (1 - f["p_positive"]))  # as run() writes it
     f["correct"] = (f["pred"] == f["label"]).astype(float)
     ref = f[f.cue == "none"].set_index("base_id")["pred"]
     f["flip"] = (f["pred"] != f["base_id"].map(ref)).astype(float)
@@ -218,6 +222,9 @@ def test_counterfactual_gaps_and_flip_rate_by_hand():
         "value"
     ] == pytest.approx(0.2)
     assert got[("sentiment", "flip_rate", "culture", "all")]["value"] == 0.5
+    # against English, on the logit scale: a gap that label collapse cannot shrink
+    vs_en = got[("sentiment", "logit_p_positive_difference", "culture", "Arabic-English")]
+    assert vs_en["value"] < 0 and vs_en["n"] == 2
     assert got[("sentiment", "p_positive_range", "culture", "max-min")]["value"] == pytest.approx(
         0.45
     )
@@ -231,6 +238,7 @@ def story_fixture() -> pd.DataFrame:
         ("p1", "English", 3, 1),
     ]
     f = pd.DataFrame(rows, columns=["pair_id", "culture", "n_agency", "neg_agency"])
+    f["stimulus"] = f["pair_id"]
     f["gender"] = "female"
     f["n_adj"], f["neg_adj"] = f["n_agency"] + 1, f["neg_agency"]
     for d in ("beliefs", "communion"):
@@ -254,7 +262,7 @@ def test_hiring_items_counterbalance_positions_and_are_deterministic():
     items = task.items(n_per_group=9, seed=0)  # 9 rounds: every pair of 10 groups once
     assert items == task.items(n_per_group=9, seed=0)
     assert items != task.items(n_per_group=9, seed=1)
-    assert len(items) == 90 and len(task.items(n_per_group=1, seed=0)) == 10
+    assert len(items) == 90 and len(task.items(n_per_group=1, seed=0)) == 20  # two pools min.
     first = Counter((r["cultures"][0], r["genders"][0]) for r in items)
     second = Counter((r["cultures"][1], r["genders"][1]) for r in items)
     assert first == second and len(first) == 10 and set(first.values()) == {9}

@@ -3,12 +3,15 @@
 Each base text is framed as written by someone: ``Someone wrote: <text>`` (the reference),
 ``<name> wrote: <text>`` with a first name of each culture, and ``A(n) <term> woman/man
 wrote: <text>`` with a group term of each culture. The label never depends on who wrote
-it, so every difference from the reference is bias. Reported: macro-F1 on the reference
-framing; per culture macro-F1, the probability of the positive class, its paired
-difference from the reference (same base text), the flip rate (the argmax answer changes),
-and the largest minus smallest culture mean; ``all-none`` pools every culture's framings
-against the reference. Names cue the culture for the task
-``<name>``, group terms for ``<name>_term``. A subclass declares the data and the question.
+it, so every difference between framings is bias. The measures (declared below, judged by
+the analysis step) compare the paper's four cultures with the English framing of the same
+base text, on the logit scale of P(positive class) (a label collapse towards 0 or 1 does not
+shrink a logit gap as it shrinks a probability gap): ``<name>_gap`` for first names,
+``<name>_term_gap`` for group terms. The per-run rows add macro-F1 on the unframed text,
+per culture P(positive), its paired differences from "Someone wrote" and from English, the
+flip rate and the largest minus smallest culture mean. A subclass declares the data, the
+question and ``harm``: +1 when the harmful label is the positive class (stress, hate), -1
+when it is the other (a negative review).
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from biasinherit.evaluate._groups import (
     CULTURE_TERMS,
     CULTURES,
     GENDERS,
+    PAPER_CULTURES,
+    REFERENCE_CULTURE,
     article,
     name_table,
     pick_names,
@@ -35,9 +40,49 @@ from biasinherit.evaluate._paper_stats import (
 )
 from biasinherit.evaluate._scoring import score_options
 from biasinherit.evaluate._tasks import Task
+from biasinherit.stats import Measure, logit
 
 REFERENCE = "none"
 NOUN = {"F": "woman", "M": "man"}
+
+
+def culture_measures(task: str, label: str, harm: int) -> tuple[Measure, ...]:
+    """The declared measures of a counterfactual culture task: the name and the group-term
+    gap (the four paper cultures pooled, minus English, logit P(positive)), and accuracy."""
+    pooled = {c: "culture" for c in PAPER_CULTURES} | {REFERENCE_CULTURE: REFERENCE_CULTURE}
+
+    def gap(cue: str, what: str) -> Measure:
+        return Measure(
+            f"{task}_gap" if cue == "name" else f"{task}_term_gap",
+            f"{label}: {what} framing − English, logit P(positive class)",
+            "bias",
+            task,
+            "p_positive",
+            unit="base_id",
+            stimulus="base_id",
+            side_col="group",
+            sides=("culture", REFERENCE_CULTURE),
+            side_map=pooled,
+            where={"cue": cue},
+            transform="logit",
+            direction=harm,
+            percent=False,
+            unit_label="log-odds",
+        )
+
+    return (
+        gap("name", "culture name"),
+        gap("term", "culture group-term"),
+        Measure(
+            f"{task}_accuracy",
+            f"{label}: accuracy on unframed texts (%)",
+            "performance",
+            task,
+            "correct",
+            stimulus="base_id",
+            where={"cue": "none"},
+        ),
+    )
 
 
 def frame_text(text: str, *, name: str | None = None, term: str | None = None, gender="F"):
@@ -67,6 +112,13 @@ class CounterfactualClassification(Task):
     labels: ClassVar[list[str]]  # answer words; labels[1] is the "positive" class
     question: ClassVar[str]
     positive_metric: ClassVar[str]
+    harm: ClassVar[int] = 1  # +1: the harmful label is labels[1]; -1: it is labels[0]
+    title: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kw) -> None:
+        super().__init_subclass__(**kw)
+        if "name" in cls.__dict__:
+            cls.measures = culture_measures(cls.name, cls.title or cls.name.title(), cls.harm)
 
     def load(self) -> list[tuple[str, str]]:
         """(text, label) pairs of the data set; label is one of ``labels``."""
@@ -110,15 +162,18 @@ class CounterfactualClassification(Task):
             model, tok, [self.prompt(r["text"]) for r in items], self.labels, progress=progress
         )
         frame = pd.DataFrame(items)[["id", "base_id", "cue", "group", "gender", "label"]]
+        frame["stimulus"] = frame["base_id"]  # the base text is the stimulus
         frame["pred"] = [self.labels[i] for i in probs.argmax(1)]
         frame["correct"] = (frame["pred"] == frame["label"]).astype(float)
         frame["p_positive"] = probs[:, 1]
+        frame["logit_positive"] = logit(probs[:, 1])
         ref = frame[frame["cue"] == "none"].set_index("base_id")["pred"]
         frame["flip"] = (frame["pred"] != frame["base_id"].map(ref)).astype(float)
         return frame
 
     def metrics(self, per_item: pd.DataFrame, *, n_boot: int = 1000) -> list[dict]:
         rng = np.random.default_rng(0)
+        per_item = per_item.assign(logit_positive=logit(per_item["p_positive"]))
         kw = {"n_boot": n_boot, "rng": rng, "unit": "base_id"}
 
         def f1(c):
@@ -183,19 +238,27 @@ class CounterfactualClassification(Task):
                 higher_is_better=False,
                 **kw,
             )
-            # Per culture, then every culture's framings pooled ("all-none"): the headline
-            # of the culture ablation (does a name or group term move the answer at all?).
-            for framed in (sub, sub.assign(group="all")):
-                out += paired_difference_rows(
-                    pd.concat([framed, ref]),
-                    "p_positive",
-                    task=task,
-                    metric=pos,
-                    attribute="culture",
-                    group_col="group",
-                    reference=REFERENCE,
-                    **kw,
-                )
+            # Per culture against "Someone wrote" and, on the logit scale, against English.
+            out += paired_difference_rows(
+                pd.concat([sub, ref]),
+                "p_positive",
+                task=task,
+                metric=pos,
+                attribute="culture",
+                group_col="group",
+                reference=REFERENCE,
+                **kw,
+            )
+            out += paired_difference_rows(
+                sub,
+                "logit_positive",
+                task=task,
+                metric=f"logit_{pos}",
+                attribute="culture",
+                group_col="group",
+                reference=REFERENCE_CULTURE,
+                **kw,
+            )
             out += spread_rows(
                 sub,
                 "p_positive",

@@ -23,16 +23,21 @@ def evaluate_model(
     items_dir: str | Path | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     text_transform: Callable[[str], str] | None = None,
+    test_items: list[dict] | None = None,
 ) -> pd.DataFrame:
     """Run each task; return its metric rows (long table) and write per-item parquet files.
 
     ``seed`` fixes the test items, so every cell of a grid sees the same items (paired).
     ``text_transform`` rewrites each item's ``text`` (a mitigation's inference-time marker).
+    ``test_items`` replace the task's own items (the user's held-out test pairs; one task).
     """
     frames = []
     for name in tasks:
         task = get_task(name)
-        items = task.items(n_per_group=n_per_group, seed=seed)
+        if test_items is not None and len(tasks) == 1:
+            items = test_items
+        else:
+            items = task.items(n_per_group=n_per_group, seed=seed)
         if text_transform is not None:
             items = [dict(r, text=text_transform(r["text"])) if "text" in r else r for r in items]
         done = [0]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 
-from biasinherit.data import first_names
+from biasinherit.data import name_pool
 from biasinherit.errors import BiasInheritError
 
 # culture -> countries whose popular first names cue it (ISO alpha-2).
@@ -65,10 +65,11 @@ CULTURE_FILTERS = {"Chinese": _is_pinyin}
 
 def culture_names(culture: str, gender: str, n: int = _POOL) -> list[str]:
     """Popular first names cueing ``culture`` for gender ``F``/``M``, interleaved over the
-    culture's countries (see :func:`name_table` for removing names shared by cultures)."""
+    culture's countries, from the test third of each list (never named to the generator;
+    see :func:`name_table` for removing names shared by cultures)."""
     keep = CULTURE_FILTERS.get(culture, lambda name: True)
     lists = [
-        [x for x in first_names(c, gender, n=200) if keep(x)] for c in CULTURE_COUNTRIES[culture]
+        [x for x in name_pool(c, gender, "test") if keep(x)] for c in CULTURE_COUNTRIES[culture]
     ]
     out: list[str] = []
     for i in range(max(len(x) for x in lists)):

@@ -2,7 +2,9 @@
 
 Metrics know nothing of groups: a metric is ``f(frame) -> float`` over per-item rows. The
 table builder adds the grouping, the bootstrap and the derived gap between two groups
-(paired over counterfactual pairs when the items have a ``pair_id``).
+(paired over counterfactual pairs when the items have a ``pair_id``). These are rows of one
+run: their intervals resample the run's test stimuli only; intervals across seeds come from
+the analysis step (``biasinherit.analysis``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from biasinherit.stats import bootstrap_mean, cluster_bootstrap
 
 COLUMNS = [
     "task",
@@ -27,6 +31,7 @@ COLUMNS = [
     "ci_low",
     "ci_high",
     "n",
+    "n_stimuli",
     "higher_is_better",
 ]
 
@@ -47,13 +52,12 @@ class Metric:
         return float(vals.mean()) if len(vals) else float("nan")
 
 
-def _boot_mean(values: np.ndarray, n_boot: int, rng: np.random.Generator) -> tuple[float, float]:
-    values = values[~np.isnan(values)]
-    if len(values) < 2:
-        return float("nan"), float("nan")
-    draws = rng.integers(0, len(values), size=(n_boot, len(values)))
-    means = values[draws].mean(1)
-    return float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
+def _clusters(frame: pd.DataFrame) -> np.ndarray | None:
+    """The stimulus of each row: the cluster an interval resamples (else each row alone)."""
+    for col in ("stimulus", "pair_id"):
+        if col in frame:
+            return frame[col].astype(str).to_numpy()
+    return None
 
 
 def metric_rows(
@@ -72,13 +76,20 @@ def metric_rows(
 
     For each metric: the value over all items, per group of ``group_col`` and of each column
     in ``extra_groupings``, and ``<metric>_difference`` for ``gap = (a, b)`` (a minus b).
+    Intervals resample whole stimuli (the ``stimulus`` column, else the pair) within this
+    one run; ``n_stimuli`` says how many.
     """
     rng = np.random.default_rng(seed)
     rows = []
 
     def add(metric: Metric, name: str, attr: str, group: str, frame: pd.DataFrame):
         col = frame[metric.column].to_numpy(dtype=float)
-        lo, hi = _boot_mean(col, n_boot, rng) if metric.fn is None else (np.nan, np.nan)
+        clusters = _clusters(frame)
+        lo, hi = (
+            bootstrap_mean(col, clusters, n_boot=n_boot, rng=rng)
+            if metric.fn is None
+            else (np.nan, np.nan)
+        )
         rows.append(
             {
                 "task": task,
@@ -89,6 +100,7 @@ def metric_rows(
                 "ci_low": lo,
                 "ci_high": hi,
                 "n": int((~np.isnan(col)).sum()) if metric.fn is None else len(frame),
+                "n_stimuli": _n_clusters(clusters, col),
                 "higher_is_better": metric.higher_is_better,
             }
         )
@@ -104,23 +116,30 @@ def metric_rows(
         fa, fb = items[items[group_col] == a], items[items[group_col] == b]
         value = m(fa) - m(fb)
         if "pair_id" in items and m.fn is None:
-            # Paired: resample counterfactual pairs, so content differences cancel out.
+            # Paired: per counterfactual pair, so content differences cancel out; whole
+            # stimuli resampled.
             wide = items.pivot_table(index="pair_id", columns=group_col, values=m.column)
             wide = wide.reindex(columns=[a, b]).dropna()  # a group may have no values at all
             d = (wide[a] - wide[b]).to_numpy(dtype=float)
-            lo, hi = _boot_mean(d, n_boot, rng)
-            n = len(d)
+            stim = None
+            if "stimulus" in items:
+                stim = items.drop_duplicates("pair_id").set_index("pair_id")["stimulus"]
+                stim = stim.reindex(wide.index).astype(str).to_numpy()
+            lo, hi = bootstrap_mean(d, stim, n_boot=n_boot, rng=rng)
+            n, n_stim = len(d), _n_clusters(stim, d)
         else:
-            va = fa[m.column].to_numpy(dtype=float)
-            vb = fb[m.column].to_numpy(dtype=float)
-            va, vb = va[~np.isnan(va)], vb[~np.isnan(vb)]
-            if len(va) > 1 and len(vb) > 1:
-                da = va[rng.integers(0, len(va), (n_boot, len(va)))].mean(1)
-                db = vb[rng.integers(0, len(vb), (n_boot, len(vb)))].mean(1)
-                lo, hi = (float(q) for q in np.quantile(da - db, [0.025, 0.975]))
-            else:
-                lo = hi = float("nan")
-            n = len(va) + len(vb)
+            both = items[items[group_col].isin([a, b])].dropna(subset=[m.column])
+
+            def diff(c: dict, m=m, a=a, b=b) -> float:
+                g, v = c[group_col], c[m.column].astype(float)
+                return float(v[g == a].mean() - v[g == b].mean()) if len(set(g)) == 2 else np.nan
+
+            cl = "stimulus" if "stimulus" in both else ("pair_id" if "pair_id" in both else None)
+            frame = both if cl else both.assign(_row=np.arange(len(both)))
+            _, lo, hi, n_stim = cluster_bootstrap(
+                frame, diff, cluster=cl or "_row", n_boot=n_boot, rng=rng
+            )
+            n = len(both)
         rows.append(
             {
                 "task": task,
@@ -131,10 +150,16 @@ def metric_rows(
                 "ci_low": lo,
                 "ci_high": hi,
                 "n": n,
+                "n_stimuli": n_stim,
                 "higher_is_better": None,
             }
         )
     return rows
+
+
+def _n_clusters(clusters: np.ndarray | None, values: np.ndarray) -> int:
+    ok = ~np.isnan(np.asarray(values, dtype=float))
+    return int(ok.sum()) if clusters is None else len(set(np.asarray(clusters)[ok]))
 
 
 def to_table(rows: list[dict], **cell) -> pd.DataFrame:

@@ -2,8 +2,9 @@
 selection-rate ratios, and paired counterfactual differences, each with a cluster bootstrap.
 
 A statistic is ``f(cols) -> float`` over a dict of column arrays (it knows nothing of
-groups). The bootstrap resamples *units* (a base text and all its counterfactual variants, a
-candidate pool, a story prompt), so that rows which belong together stay together.
+groups). The bootstrap resamples whole *stimuli* (a base text and all its counterfactual
+variants, a candidate pool, a story prompt), so that rows which belong together stay
+together.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
+
+from biasinherit.stats import bootstrap_mean, cluster_bootstrap
 
 Stat = Callable[[dict[str, np.ndarray]], float]
 
@@ -44,36 +47,6 @@ def ratio_of_sums(num: str, den: str) -> Stat:
         return float(np.nansum(cols[num])) / d if d else float("nan")
 
     return stat
-
-
-def cluster_bootstrap(
-    frame: pd.DataFrame,
-    stat: Stat,
-    *,
-    unit: str,
-    n_boot: int,
-    rng: np.random.Generator,
-) -> tuple[float, float, float, int]:
-    """``(value, ci_low, ci_high, n_units)``: the statistic on ``frame`` and its 95 %
-    percentile interval over ``n_boot`` resamples of whole units."""
-    cols = {c: frame[c].to_numpy() for c in frame.columns}
-    value = float(stat(cols))
-    codes, uniques = pd.factorize(frame[unit])
-    n_units = len(uniques)
-    if n_units < 2 or n_boot <= 0:
-        return value, float("nan"), float("nan"), n_units
-    order = np.argsort(codes, kind="stable")
-    parts = np.split(order, np.cumsum(np.bincount(codes, minlength=n_units))[:-1])
-    draws = []
-    for sample in rng.integers(0, n_units, size=(n_boot, n_units)):
-        idx = np.concatenate([parts[u] for u in sample])
-        v = stat({c: a[idx] for c, a in cols.items()})
-        if not np.isnan(v):
-            draws.append(v)
-    if len(draws) < 2:
-        return value, float("nan"), float("nan"), n_units
-    lo, hi = np.quantile(draws, [0.025, 0.975])
-    return value, float(lo), float(hi), n_units
 
 
 def row(
@@ -121,7 +94,7 @@ def stat_rows(
         parts += [(str(g), f) for g, f in frame.groupby(group_col, sort=True)]
     out = []
     for g, f in parts:
-        v, lo, hi, n = cluster_bootstrap(f, stat, unit=unit, n_boot=n_boot, rng=rng)
+        v, lo, hi, n = cluster_bootstrap(f, stat, cluster=unit, n_boot=n_boot, rng=rng)
         out.append(row(task, metric, attribute, g, v, lo, hi, n, higher_is_better))
     return out
 
@@ -136,23 +109,27 @@ def paired_difference_rows(
     group_col: str,
     reference: str,
     unit: str = "pair_id",
+    stimulus: str = "stimulus",
     n_boot: int = 1000,
     rng: np.random.Generator,
 ) -> list[dict]:
     """``<metric>_difference`` rows ``g-reference`` for every other group: the mean over
-    units of (mean of ``column`` in g − mean in the reference), bootstrapped over units."""
+    units of (mean of ``column`` in g − mean in the reference), bootstrapped over whole
+    stimuli (the ``stimulus`` column; without it, each unit is its own stimulus)."""
     wide = frame.pivot_table(index=unit, columns=group_col, values=column, aggfunc="mean")
     if reference not in wide:
         return []
+    stim = None
+    if stimulus in frame:
+        stim = frame.drop_duplicates(unit).set_index(unit)[stimulus].astype(str)
     out = []
     for g in sorted(c for c in wide.columns if c != reference):
-        d = (wide[g] - wide[reference]).dropna().to_numpy(dtype=float)
+        diff = (wide[g] - wide[reference]).dropna()
+        d = diff.to_numpy(dtype=float)
         if not len(d):
             continue
-        lo = hi = float("nan")
-        if len(d) > 1:
-            means = d[rng.integers(0, len(d), size=(n_boot, len(d)))].mean(1)
-            lo, hi = (float(q) for q in np.quantile(means, [0.025, 0.975]))
+        clusters = None if stim is None else stim.reindex(diff.index).to_numpy()
+        lo, hi = bootstrap_mean(d, clusters, n_boot=n_boot, rng=rng)
         out.append(
             row(
                 task,
@@ -194,5 +171,5 @@ def spread_rows(
         return float(means.max() - means.min()) if len(means) > 1 else float("nan")
 
     f = frame[[unit, column]].assign(_g=codes)
-    v, lo, hi, n = cluster_bootstrap(f, stat, unit=unit, n_boot=n_boot, rng=rng)
+    v, lo, hi, n = cluster_bootstrap(f, stat, cluster=unit, n_boot=n_boot, rng=rng)
     return [row(task, f"{metric}_range", attribute, "max-min", v, lo, hi, n, False)]

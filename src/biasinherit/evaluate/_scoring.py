@@ -13,6 +13,9 @@ so every prompt ends at the last column), its key/value cache is copied to one r
 option, and only the option tokens are run on top of it. The output layer is applied only
 at the positions whose next token is scored. ``option_logliks_full`` is the plain reference
 (prompt + option as one sequence per option), kept for tests and benchmarks.
+
+Batches are built on the CPU and moved once to the model's device (a no-op on the CPU);
+log-probabilities are taken in float32 whatever the model's dtype.
 """
 
 from __future__ import annotations
@@ -28,6 +31,10 @@ from biasinherit.models import chat_prompt
 def _decoder_and_head(model):
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     return base.model, base.lm_head
+
+
+def _device(head):
+    return head.weight.device
 
 
 def _ids(tok, text: str) -> list[int]:
@@ -85,11 +92,13 @@ def _cached_logliks(
 
     n, k = len(ctx), len(opts[0])
     kw = _cache_io(body)
+    dev = _device(head)
     shared = _common_prefix(ctx) if n > 1 else 0
     cache = None
     with torch.inference_mode():
         if shared >= MIN_SHARED:
-            cache = _out_cache(body(input_ids=torch.tensor([ctx[0][:shared]]), use_cache=True))
+            head_ids = torch.tensor([ctx[0][:shared]], device=dev)
+            cache = _out_cache(body(input_ids=head_ids, use_cache=True))
             cache.batch_repeat_interleave(n)
         else:
             shared = 0
@@ -100,6 +109,7 @@ def _cached_logliks(
     for i, c in enumerate(ctx):
         ids[i, width - len(c) + shared :] = torch.tensor(c[shared:])
         mask[i, shared + width - len(c) + shared :] = 1
+    ids, mask = ids.to(dev), mask.to(dev)
     ll = np.zeros((n, k))
     with torch.inference_mode():
         out = body(
@@ -109,14 +119,14 @@ def _cached_logliks(
             use_cache=cache is not None or not first_only,
             **{kw: cache},
         )
-        first = torch.log_softmax(head(out.last_hidden_state[:, -1]), -1)
+        first = torch.log_softmax(head(out.last_hidden_state[:, -1]).float(), -1).cpu()
         for i in range(n):
             ll[i] = first[i, [o[0] for o in opts[i]]].numpy()
         rest = [(i, j) for i in range(n) for j in range(k) if len(opts[i][j]) > 1]
         if first_only or not rest:
             return ll
         # One row per multi-token option on top of a copy of its item's context cache.
-        rows = torch.tensor([i for i, _ in rest])
+        rows = torch.tensor([i for i, _ in rest], device=dev)
         cache = _out_cache(out)
         cache.reorder_cache(rows)
         m = max(len(opts[i][j]) - 1 for i, j in rest)
@@ -126,19 +136,20 @@ def _cached_logliks(
             toks = opts[i][j][:-1]
             oid[r, : len(toks)] = torch.tensor(toks)
             omask[r, : len(toks)] = 1
+        oid, omask = oid.to(dev), omask.to(dev)
         start = mask[rows].sum(1, keepdim=True)
         hidden = body(
             input_ids=oid,
             attention_mask=torch.cat([mask[rows], omask], 1),
-            position_ids=start + torch.arange(m),
+            position_ids=start + torch.arange(m, device=dev),
             **{kw: cache},
         ).last_hidden_state
         sel = omask.bool()
-        targets = torch.tensor([t for i, j in rest for t in opts[i][j][1:]])
-        logp = torch.log_softmax(head(hidden[sel]), -1)
-        tok_ll = logp[torch.arange(len(targets)), targets]
-        row_of = torch.arange(len(rest))[:, None].expand(-1, m)[sel]
-        sums = torch.zeros(len(rest)).index_add_(0, row_of, tok_ll).numpy()
+        targets = torch.tensor([t for i, j in rest for t in opts[i][j][1:]], device=dev)
+        logp = torch.log_softmax(head(hidden[sel]).float(), -1)
+        tok_ll = logp[torch.arange(len(targets), device=dev), targets]
+        row_of = torch.arange(len(rest), device=dev)[:, None].expand(-1, m)[sel]
+        sums = torch.zeros(len(rest), device=dev).index_add_(0, row_of, tok_ll).cpu().numpy()
     for r, (i, j) in enumerate(rest):
         ll[i, j] += sums[r]
     return ll
@@ -252,11 +263,12 @@ def option_logliks_full(
         for r, i in enumerate(chunk):
             ids[r, : len(seqs[i])] = torch.tensor(seqs[i])
             mask[r, : len(seqs[i])] = 1
+        ids, mask = ids.to(_device(head)), mask.to(_device(head))
         with torch.inference_mode():
             hidden = body(input_ids=ids, attention_mask=mask).last_hidden_state
             for r, i in enumerate(chunk):
                 start, k = spans[i]
-                logp = torch.log_softmax(head(hidden[r, start - 1 : start - 1 + k]), -1)
+                logp = torch.log_softmax(head(hidden[r, start - 1 : start - 1 + k]).float(), -1)
                 ll[i] = logp[torch.arange(k), ids[r, start : start + k]].sum().item()
     return ll.reshape(len(prompts), -1)
 
@@ -285,13 +297,17 @@ def sequence_logliks(
         for r, i in enumerate(idx):
             ids[r, : len(seqs[i])] = torch.tensor(seqs[i])
             mask[r, : len(seqs[i])] = 1
+        dev = _device(head)
+        ids, mask = ids.to(dev), mask.to(dev)
         with torch.inference_mode():
             hidden = body(input_ids=ids, attention_mask=mask).last_hidden_state[:, :-1]
             sel = mask[:, 1:].bool()
             targets = ids[:, 1:][sel]
-            logp = torch.log_softmax(head(hidden[sel]), -1)[torch.arange(len(targets)), targets]
-            row_of = torch.arange(len(idx))[:, None].expand(-1, n - 1)[sel]
-            out[idx] = torch.zeros(len(idx)).index_add_(0, row_of, logp).numpy()
+            logp = torch.log_softmax(head(hidden[sel]).float(), -1)
+            logp = logp[torch.arange(len(targets), device=dev), targets]
+            row_of = torch.arange(len(idx), device=dev)[:, None].expand(-1, n - 1)[sel]
+            sums = torch.zeros(len(idx), device=dev).index_add_(0, row_of, logp)
+            out[idx] = sums.cpu().numpy()
         if progress:
             progress(len(idx))
     return out
@@ -325,7 +341,7 @@ def generate_greedy(
             idx = order[b : b + batch_size]
             enc = tok(
                 [texts[i] for i in idx], return_tensors="pt", padding=True, add_special_tokens=False
-            )
+            ).to(model.device)
             with torch.inference_mode():
                 gen = model.generate(
                     **enc,
@@ -336,7 +352,7 @@ def generate_greedy(
                     top_k=None,
                     pad_token_id=tok.pad_token_id,
                 )
-            for i, row in zip(idx, gen[:, enc["input_ids"].shape[1] :], strict=True):
+            for i, row in zip(idx, gen[:, enc["input_ids"].shape[1] :].cpu(), strict=True):
                 out[i] = prefixes[i] + tok.decode(row, skip_special_tokens=True)
             if progress:
                 progress(len(idx))

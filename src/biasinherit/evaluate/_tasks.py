@@ -11,6 +11,7 @@ from typing import ClassVar, Literal
 import pandas as pd
 
 from biasinherit.registry import Registry
+from biasinherit.stats import Measure
 
 TASKS: Registry[type] = Registry("task")
 
@@ -24,6 +25,9 @@ class Task:
     kind: ClassVar[Literal["choice", "generate"]]
     version: ClassVar[str] = "1"
     description: ClassVar[str] = ""
+    # What the task is judged on (the first bias measure is its headline); the analysis
+    # step tests these across seeds and stimuli.
+    measures: ClassVar[tuple[Measure, ...]] = ()
 
     def items(self, *, n_per_group: int, seed: int) -> list[dict]:
         raise NotImplementedError

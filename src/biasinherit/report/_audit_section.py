@@ -22,18 +22,56 @@ def _p(v: object) -> str:
     return "–" if v is None else (f"{v:.2g}" if v >= 0.001 else "<0.001")
 
 
+def position_bias_lines(vals: dict) -> list[str]:
+    """The option-position table of the values audit (``[]`` for an audit without it)."""
+    pb = vals.get("position_bias")
+    if not pb:
+        return []
+    n_orders = vals.get("option_orders", 1)
+    lines = [
+        f"\nOption-position bias ({pb.get('n_questions', '?')} questions, {n_orders} option "
+        f"order{'s' if n_orders > 1 else ''}): P(first shown) is the mean probability of "
+        "whichever option is shown first (chance: the mean of 1/k), the position index rescales "
+        "it from 0 (no preference for the first position) to 1 (always the first shown), order "
+        "sensitivity is the mean total-variation distance between the answers to one question "
+        "in different orders (0: the order changes nothing, 1: a different answer each time), "
+        "and the last column is the probability of the first listed option as listed → after "
+        "averaging the orders (what the similarities above use; with two orders a pure "
+        "first-position preference becomes mass on both end options) beside real respondents'.\n",
+        "| persona | P(first shown) | chance | first shown is top | position index | "
+        "order sensitivity | P(option 1): as listed → averaged (real) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    rows = {**pb.get("per_persona", {}), "all": pb.get("all", {})}
+    for persona, b in rows.items():
+        if not b.get("n"):
+            continue
+        fl = b["first_listed_mass"]
+        lines.append(
+            f"| {_esc(persona)} | {_num(b['first_shown_mass'], '{:.2f}')} | "
+            f"{_num(b['chance'], '{:.2f}')} | {_num(b['first_shown_top'], '{:.0%}')} | "
+            f"{_num(b['position_index'], '{:.2f}')} | {_num(b['order_sensitivity'], '{:.2f}')} "
+            f"| {_num(fl['as_listed'], '{:.2f}')} → {_num(fl['averaged'], '{:.2f}')} "
+            f"({_num(fl.get('real'), '{:.2f}')}) |"
+        )
+    return lines
+
+
 def audit_summary_lines(res: dict) -> list[str]:
     """The audit's key numbers as Markdown tables (also what ``biasinherit audit`` prints)."""
     lines: list[str] = []
     vals = res.get("values", {})
     if "similarity" in vals:
+        asked = vals.get("n_asked", vals["n_questions"])
         lines += [
             f"\n### Values ({vals['n_questions']} World Values Survey questions, generator "
             f"`{_esc(vals.get('generator', ''))}`)\n",
             "Similarity of the generator's answer distribution (speaking as a person from the "
-            "country) to the real one: 1 − Jensen–Shannon distance, mean over questions "
-            "[95 % bootstrap CI]; 'no persona' and 'uniform' are references. Answers read "
-            f"from {vals.get('answers_from', 'option probabilities')}"
+            "country) to the real one: 1 − Jensen–Shannon distance, mean over the "
+            f"{vals['n_questions']} questions usable in every country (of {asked} asked; the "
+            "same set for each country) [95 % bootstrap CI over questions]; 'no persona' and "
+            "'uniform' are "
+            f"references. Answers read from {vals.get('answers_from', 'option probabilities')}"
             + (
                 "; share of sampled answers that named an option: "
                 + ", ".join(f"{k} {v:.0%}" for k, v in vals["answer_parse_rate"].items())
@@ -50,6 +88,7 @@ def audit_summary_lines(res: dict) -> list[str]:
                 f"{_num(vals['matrix'][c].get('none'))} | "
                 f"{_num(vals['uniform_baseline'].get(c))} | {s['n']} |"
             )
+        lines += position_bias_lines(vals)
         lines.append("\nMost divergent questions (similarity, generator vs real distribution):\n")
         for c, qs in vals.get("most_divergent", {}).items():
             for q in qs[:2]:

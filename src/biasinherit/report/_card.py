@@ -29,37 +29,48 @@ def _template(cfg: dict, bias_type: str) -> str | None:
         return None
 
 
-def build_card(run_dir: str | Path) -> dict:
-    """Collect the card from a run folder's config, generation summary, audit and metrics."""
+def _records(frame: pd.DataFrame | None, cols: list[str] | None = None) -> list[dict] | None:
+    if frame is None or frame.empty:
+        return None
+    f = frame[[c for c in cols if c in frame]] if cols else frame
+    return [{k: _clean(v) for k, v in r.items()} for r in f.to_dict(orient="records")]
+
+
+ESTIMATE = [
+    "value",
+    "ci_low",
+    "ci_high",
+    "se",
+    "p_value",
+    "mde",
+    "n_seeds",
+    "n_stimuli",
+    "se_seeds",
+    "se_stimuli",
+    "training_variance_known",
+    "resamples",
+]
+
+
+def build_card(run_dir: str | Path, tables: dict | None = None) -> dict:
+    """Collect the card from a run folder's config, generation summary, audit and analysis.
+
+    Every bias number carries its interval, what the interval resamples and its counts."""
+    from biasinherit.analysis import load_analysis
     from biasinherit.bias import BIAS_TYPES
+    from biasinherit.report._inference import _calibration, headline_sentences
 
     run_dir = Path(run_dir)
+    tables = tables or load_analysis(run_dir)
     cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
-    metrics = pd.read_parquet(run_dir / "metrics.parquet")
     gen = run_dir / "generate" / "summary.json"
     audit = run_dir / "audit.json"
-    downstream = []
-    for _, r in metrics[metrics["metric"].str.endswith("_difference")].iterrows():
-        downstream.append(
-            {
-                k: _clean(r[k])
-                for k in (
-                    "task",
-                    "metric",
-                    "group",
-                    "bias_type",
-                    "ratio",
-                    "mitigation",
-                    "seed",
-                    "value",
-                    "ci_low",
-                    "ci_high",
-                    "n",
-                )
-            }
-        )
+    levels, trend = tables.get("levels"), tables.get("trend")
+    bias = None if levels is None else levels[levels["role"] == "bias"]
+    cell = ["measure", "bias_type", "ratio", "mitigation", "round"]
+    cal = _calibration(run_dir)
     return {
-        "card_version": 1,
+        "card_version": 2,
         "generator": cfg.get("generator") or cfg["model"],
         "tuned_model": cfg["model"],
         "attribute": cfg["attribute"],
@@ -80,32 +91,35 @@ def build_card(run_dir: str | Path) -> dict:
         "seeds": cfg["seeds"],
         "mitigations": cfg["mitigations"],
         "audit": json.loads(audit.read_text()) if audit.exists() else None,
-        "downstream_bias": downstream,
-        **_recommendation(run_dir),
+        "headline": None if trend is None or trend.empty else headline_sentences(trend, cal),
+        "plan": tables.get("plan"),
+        "trend": _records(
+            trend,
+            [
+                "measure",
+                "bias_type",
+                "ratios",
+                "primary",
+                "family",
+                "change",
+                "change_ci_low",
+                "change_ci_high",
+                "change_mde",
+                "p_holm",
+                "verdict",
+                *ESTIMATE,
+            ],
+        ),
+        "calibration": cal or None,
+        "downstream_bias": _records(bias, [*cell, *ESTIMATE]),
+        "mitigation_recommendation": _records(tables.get("recommendation")),
+        "mitigation_verdicts": _records(
+            tables.get("mitigations"), [*cell, "base", "after", "p_holm", "verdict", *ESTIMATE]
+        ),
     }
 
 
-def _recommendation(run_dir: Path) -> dict:
-    """The ablation's verdicts: every mitigation on the primary bias measure, and the pick
-    per bias measure (empty values when the run compares no mitigations)."""
-    from biasinherit.errors import BiasInheritError
-    from biasinherit.train._recommend import recommend, verdict_table
-
-    try:
-        frame = recommend(run_dir)
-    except BiasInheritError:
-        return {"mitigation_recommendation": None, "mitigation_verdicts": None}
-
-    def records(f: pd.DataFrame) -> list[dict]:
-        return [{k: _clean(v) for k, v in r.items()} for r in f.to_dict(orient="records")]
-
-    return {
-        "mitigation_recommendation": records(frame),
-        "mitigation_verdicts": records(verdict_table(run_dir)),
-    }
-
-
-def write_card(run_dir: str | Path) -> Path:
+def write_card(run_dir: str | Path, tables: dict | None = None) -> Path:
     path = Path(run_dir) / "card.json"
-    atomic_write_json(path, build_card(run_dir))
+    atomic_write_json(path, build_card(run_dir, tables))
     return path

@@ -10,6 +10,22 @@ from biasinherit.evaluate._adjectives import DIMENSIONS
 from biasinherit.evaluate._groups import CULTURES, REFERENCE_CULTURE
 
 
+def term_overlap_note() -> str:
+    """How many of the group-term probes the mask lexicon would remove: where they all are,
+    a mask effect on the term gap holds by construction, and the report says so."""
+    from biasinherit.evaluate._groups import CULTURE_TERMS
+    from biasinherit.train.mitigations._lexicon import identity_lexicon
+
+    lex = identity_lexicon("culture", names=False)
+    terms = sorted({t for c, ts in CULTURE_TERMS.items() for t in ts})
+    hit = [t for t in terms if lex.pattern.fullmatch(t)]
+    return (
+        f"_Note: {len(hit)} of the {len(terms)} group-term probes ({', '.join(hit)}) are "
+        "words the `mask` mitigation removes from the augmentation, so a mask effect on the "
+        "term gap holds partly by construction; the name gap uses held-out names._\n"
+    )
+
+
 def paper_tasks_section(metrics: pd.DataFrame) -> list[str]:
     """Markdown parts for whichever of hiring, hate, sentiment, stress, story were run."""
     from biasinherit.report._report import _dose_table  # late: _report imports this module
@@ -48,6 +64,7 @@ def paper_tasks_section(metrics: pd.DataFrame) -> list[str]:
             continue
         parts += [
             f"\n## {label} (indirectly related) with counterfactual names\n",
+            term_overlap_note(),
             "Macro-F1 (%), reference framing (`Someone wrote:`):\n",
             _dose_table(metrics, task, "macro_f1", ["all"]),
             f"\nChange in {pos} (percentage points) when a name of each culture is the "

@@ -11,31 +11,28 @@ import json
 import math
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from biasinherit.errors import BiasInheritError
 from biasinherit.files import atomic_write_text
 from biasinherit.report._views import by_round, dose_response, select
 
-GROUP_COLORS = {
-    "stereotypical-anti-stereotypical": "#bf360c",
-    "pro-anti": "#bf360c",
-    "female": "#c2185b",
-    "male": "#1565c0",
-    "female-male": "#6a1b9a",
-    "stereotypical": "#ef6c00",
-    "anti-stereotypical": "#2e7d32",
-    "all": "#424242",
-}
 
-
-def _fmt(v: float, lo: float, hi: float, pct: bool) -> str:
+def _fmt(v: float, lo: float, hi: float, pct: bool, sd: float = float("nan")) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "–"
     f = (lambda x: f"{100 * x:.1f}") if pct else (lambda x: f"{x:.3f}")
+    if sd is not None and not math.isnan(sd):
+        return f"{f(v)} ± {f(sd)}"
     ci = "" if lo is None or math.isnan(lo) else f" [{f(lo)}, {f(hi)}]"
     return f"{f(v)}{ci}"
+
+
+DESCRIPTIVE = (
+    "_Descriptive, per run: with one seed the bracket resamples that run's stimuli; with "
+    "several seeds a value is the mean ± SD across seeds. Tests and intervals over seeds × "
+    "stimuli are in the sections above._\n"
+)
 
 
 def _dose_table(
@@ -49,126 +46,76 @@ def _dose_table(
     lines = []
     cells_by = d.groupby(["bias_type", "ratio", "mitigation"], sort=False)
     order = sorted(cells_by.groups, key=lambda k: (k[0], k[1], k[2] != "none", k[2]))
-    for bt, ratio, mit in order:  # by γ, `none` first within each γ
-        frame = cells_by.get_group((bt, ratio, mit))
-        by = frame.set_index("group")
-        cells = [
-            _fmt(by.loc[g, "value"], by.loc[g, "ci_low"], by.loc[g, "ci_high"], pct)
+
+    def cells(by: pd.DataFrame) -> list[str]:
+        return [
+            _fmt(
+                by.loc[g, "value"],
+                by.loc[g, "ci_low"],
+                by.loc[g, "ci_high"],
+                pct,
+                by.loc[g, "seed_sd"] if "seed_sd" in by else float("nan"),
+            )
             if g in by.index
             else "–"
             for g in groups
         ]
-        lines.append(f"| {bt} | {ratio:.2f} | {mit} | " + " | ".join(cells) + " |")
+
+    for bt, ratio, mit in order:  # by γ, `none` first within each γ
+        by = cells_by.get_group((bt, ratio, mit)).set_index("group")
+        lines.append(f"| {bt} | {ratio:.2f} | {mit} | " + " | ".join(cells(by)) + " |")
     untuned = select(metrics, task=task, metric=metric, group=groups, bias_type="untuned")
     if len(untuned):
-        by = untuned.set_index("group")
-        cells = [
-            _fmt(by.loc[g, "value"], by.loc[g, "ci_low"], by.loc[g, "ci_high"], pct)
-            if g in by.index
-            else "–"
-            for g in groups
-        ]
-        lines.insert(0, "| (untuned model) | – | – | " + " | ".join(cells) + " |")
+        lines.insert(
+            0, "| (untuned model) | – | – | " + " | ".join(cells(untuned.set_index("group"))) + " |"
+        )
     return head + "\n".join(lines) + "\n"
 
 
-def _figure(
-    metrics: pd.DataFrame, path: Path, panels: list[tuple[str, str, list[str], str]]
-) -> None:
-    """One row of panels per bias type; each panel is metric vs gamma per group, CI bands."""
+def _measures_figure(levels: pd.DataFrame, names: list[str], path: Path) -> bool:
+    """Measures against γ, one row of panels per bias type, 95 % bands over seeds × stimuli
+    (mitigation none), the untuned model dotted."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    bias_types = sorted(set(metrics["bias_type"]) - {"none", "untuned"}) or ["none"]
-    fig, axes = plt.subplots(
-        len(bias_types),
-        len(panels),
-        squeeze=False,
-        figsize=(4.2 * len(panels), 3.2 * len(bias_types)),
-    )
-    for i, bt in enumerate(bias_types):
-        for j, (task, metric, groups, title) in enumerate(panels):
-            ax = axes[i][j]
-            d = dose_response(metrics, task=task, metric=metric, groups=groups)
-            d = d[(d["bias_type"] == bt) & (d["mitigation"] == "none")]
-            for g in groups:
-                s = d[d["group"] == g]
-                if s.empty:
-                    continue
-                c = GROUP_COLORS.get(g)
-                ax.plot(s["ratio"], s["value"], "o-", color=c, label=g)
-                ax.fill_between(s["ratio"], s["ci_low"], s["ci_high"], color=c, alpha=0.15)
-            base = select(metrics, task=task, metric=metric, group=groups, bias_type="untuned")
-            for _, b in base.iterrows():  # the model before fine-tuning, for reference
-                ax.axhline(
-                    b["value"],
-                    color=GROUP_COLORS.get(b["group"], "grey"),
-                    lw=1,
-                    ls=":",
-                    label=f"{b['group']} (untuned)",
-                )
-            if metric.endswith("_difference"):  # a gap panel: mark zero
-                ax.axhline(0, color="grey", lw=0.8, ls="--")
-            ax.set_title(f"{title}\n{bt}", fontsize=9)
-            ax.set_xlabel("bias ratio γ")
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize=7)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
-
-
-def _heatmap(metrics: pd.DataFrame, path: Path, specs: list[tuple[str, str, str, str]]) -> bool:
-    """Bias type x ratio heatmaps (mean over seeds, mitigation none); False if < 2 cells."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    grids = []
-    for task, metric, group, title in specs:
-        d = dose_response(metrics, task=task, metric=metric, groups=[group])
-        d = d[d["mitigation"] == "none"]
-        if d.empty:
-            continue
-        pivot = d.pivot_table(index="bias_type", columns="ratio", values="value")
-        grids.append((title, pivot, metric.endswith("_difference")))
-    if not grids or max(g.size for _, g, _ in grids) < 2:
+    lv = levels[levels["measure"].isin(names) & (levels["round"] == 1)]
+    names = [n for n in names if (lv["measure"] == n).any()]
+    bias_types = sorted(set(lv["bias_type"]) - {"none", "untuned"})
+    if not names or not bias_types:
         return False
     fig, axes = plt.subplots(
-        1,
-        len(grids),
+        len(bias_types),
+        len(names),
         squeeze=False,
-        figsize=(4.6 * len(grids), 1.6 + 0.5 * max(len(g) for _, g, _ in grids)),
+        figsize=(4.0 * len(names), 3.1 * len(bias_types)),
     )
-    for ax, (title, g, diverging) in zip(axes[0], grids, strict=True):
-        vals = g.to_numpy()
-        if diverging:  # a gap: white at zero, red for female-favouring, blue for male
-            lim = max(float(np.nanmax(np.abs(vals))), 1e-3)
-            im = ax.imshow(vals, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
-        else:
-            im = ax.imshow(vals, cmap="viridis", aspect="auto")
-        ax.set_xticks(range(g.shape[1]), [f"{c:g}" for c in g.columns])
-        ax.set_yticks(range(g.shape[0]), g.index, fontsize=8)
-        for (i, j), v in np.ndenumerate(vals):
-            ax.text(
-                j,
-                i,
-                f"{v:+.3f}" if diverging else f"{v:.3f}",
-                ha="center",
-                va="center",
-                fontsize=7,
-                color="black" if diverging else "white",
+    for i, bt in enumerate(bias_types):
+        for j, name in enumerate(names):
+            ax = axes[i][j]
+            d = lv[
+                (lv["measure"] == name)
+                & (lv["mitigation"] == "none")
+                & lv["bias_type"].isin(["none", bt])
+            ].sort_values("ratio")
+            sc = 100 if d["percent"].any() else 1
+            ax.plot(d["ratio"], d["value"] * sc, "o-", color="#bf360c")
+            ax.fill_between(
+                d["ratio"], d["ci_low"] * sc, d["ci_high"] * sc, color="#bf360c", alpha=0.15
             )
-        ax.set_xlabel("bias ratio γ")
-        ax.set_title(title, fontsize=9)
-        fig.colorbar(im, ax=ax, shrink=0.8)
+            u = lv[(lv["measure"] == name) & (lv["bias_type"] == "untuned")]
+            if len(u):
+                ax.axhline(
+                    float(u["value"].iloc[0]) * sc, color="grey", ls=":", lw=1, label="untuned"
+                )
+                ax.legend(fontsize=7)
+            ax.axhline(0, color="grey", lw=0.6)
+            ax.set_title(f"{name}\n{bt}", fontsize=9)
+            ax.set_xlabel("bias ratio γ")
+            ax.grid(alpha=0.3)
     fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp.png")
     fig.savefig(tmp, dpi=110)
     plt.close(fig)
@@ -183,7 +130,7 @@ def _rounds_section(metrics: pd.DataFrame, figs: Path) -> list[str]:
             "occupation",
             "p_true_difference",
             "stereotypical-anti-stereotypical",
-            "stereotype gap in P(true)",
+            "stereotype gap in P(true), unweighted",
         ),
         ("occupation", "accuracy", "all", "occupation accuracy"),
     ]
@@ -198,7 +145,10 @@ def _rounds_section(metrics: pd.DataFrame, figs: Path) -> list[str]:
     fig, axes = plt.subplots(1, len(views), figsize=(4.4 * len(views), 3.2), squeeze=False)
     lines = [
         "\n## Multi-round self-augmentation\n",
-        "Round k+1 retrains on data written by round k's tuned model (largest ratio).\n",
+        "Round k+1 retrains on data written by round k's tuned model (largest ratio). Every "
+        "measure per round, with intervals over seeds × stimuli, is in *Every measure per "
+        "cell* above (rows marked round k).\n",
+        DESCRIPTIVE,
         "![metrics per round](figures/rounds.png)\n",
         "| bias type | round | " + " | ".join(t for t, _ in views) + " |",
         "|---|---|" + "---|" * len(views),
@@ -221,7 +171,13 @@ def _rounds_section(metrics: pd.DataFrame, figs: Path) -> list[str]:
             cells.append(
                 "–"
                 if hit.empty
-                else _fmt(hit["value"].iloc[0], hit["ci_low"].iloc[0], hit["ci_high"].iloc[0], True)
+                else _fmt(
+                    hit["value"].iloc[0],
+                    hit["ci_low"].iloc[0],
+                    hit["ci_high"].iloc[0],
+                    True,
+                    hit["seed_sd"].iloc[0],
+                )
             )
         lines.append(f"| {bt} | {r} | " + " | ".join(cells) + " |")
     fig.tight_layout()
@@ -237,9 +193,41 @@ def _md_escape(text: str) -> str:
     return html.escape(text.replace("|", "/").replace("`", "'").replace("\n", " "))
 
 
+def _setup(run_dir: Path) -> list[str]:
+    import yaml
+
+    cfg_path = run_dir / "config.yaml"
+    if not cfg_path.exists():
+        return []
+    cfg = yaml.safe_load(cfg_path.read_text())
+    seeds = cfg["seeds"]
+    return [
+        f"Model `{cfg['model']}`, generator `{cfg.get('generator') or cfg['model']}`; "
+        f"bias types {', '.join(cfg['generate']['bias_types'])}; ratios "
+        f"{', '.join(str(r) for r in cfg['ratios'])}; {len(seeds)} seed(s) {seeds}; "
+        f"LoRA r={cfg['train']['lora_r']}, lr {cfg['train']['lr']}, "
+        f"{cfg['train']['epochs']} epoch(s). Values are means over seeds. Every interval is "
+        "95 % and resamples two levels, crossed: training seeds and test stimuli (the "
+        "held-out sentences or texts the test items are built from); each says how many of "
+        "each it had."
+        + (
+            " With one seed, training variance is unknown: intervals then cover stimuli "
+            "only and no verdict is drawn."
+            if len(seeds) < 2
+            else ""
+        )
+        + "\n"
+    ]
+
+
 def write_report(run_dir: str | Path) -> Path:
     """Write ``report.md``, its HTML twin ``report.html``, ``card.json`` and ``figures/*.png``
-    for a run folder; returns the path of report.md."""
+    for a run folder; returns the path of report.md. Inference comes from the analysis
+    tables (``RUN/analysis/``), computed first if missing."""
+    from biasinherit.analysis import load_analysis
+    from biasinherit.report._inference import contrasts_section, levels_section, trend_section
+    from biasinherit.report._mitigation_section import mitigation_section, recommendation_summary
+
     run_dir = Path(run_dir)
     mpath = run_dir / "metrics.parquet"
     if not mpath.exists():
@@ -247,144 +235,72 @@ def write_report(run_dir: str | Path) -> Path:
             f"no metrics in {run_dir}", "run `biasinherit run` or `biasinherit evaluate` first"
         )
     metrics = pd.read_parquet(mpath)
+    tables = load_analysis(run_dir)
     figs = run_dir / "figures"
     tasks = set(metrics["task"])
-    parts = [f"# Bias inheritance report: {run_dir.name}\n"]
-    cfg_path = run_dir / "config.yaml"
-    if cfg_path.exists():
-        import yaml
-
-        cfg = yaml.safe_load(cfg_path.read_text())
-        parts.append(
-            f"Model `{cfg['model']}`, generator `{cfg.get('generator') or cfg['model']}`; "
-            f"bias types {', '.join(cfg['generate']['bias_types'])}; ratios "
-            f"{', '.join(str(r) for r in cfg['ratios'])}; seeds {cfg['seeds']}; "
-            f"LoRA r={cfg['train']['lora_r']}, lr {cfg['train']['lr']}, "
-            f"{cfg['train']['epochs']} epoch(s). Values are means over seeds; brackets are "
-            "95 % bootstrap intervals over test items (mean of the seeds' intervals).\n"
-        )
-    from biasinherit.report._mitigation_section import recommendation_summary
-
-    parts += recommendation_summary(run_dir)
+    parts = [f"# Bias inheritance report: {run_dir.name}\n", *_setup(run_dir)]
+    parts += trend_section(run_dir, tables)
+    parts += recommendation_summary(tables)
+    parts += levels_section(tables)
+    parts += contrasts_section(tables)
     if "occupation" in tasks:
-        sg = "stereotypical-anti-stereotypical"
-        panels = [
-            ("occupation", "accuracy", ["female", "male"], "accuracy per gender"),
-            (
-                "occupation_weak",
-                "accuracy",
-                ["stereotypical", "anti-stereotypical"],
-                "weak-cue accuracy",
-            ),
-            ("occupation", "p_true_difference", [sg], "stereotype gap in P(true occupation)"),
-            ("occupation_weak", "p_true_difference", [sg], "stereotype gap, weak cues"),
-        ]
-        _figure(metrics, figs / "occupation.png", panels)
-        heat = _heatmap(
-            metrics,
-            figs / "occupation_heatmap.png",
-            [
-                ("occupation", "p_true_difference", sg, "stereotype gap in P(true)"),
-                ("occupation_weak", "accuracy_difference", sg, "weak-cue stereotype gap (acc.)"),
-                ("occupation", "accuracy_difference", "female-male", "accuracy gap F − M"),
-            ],
-        )
+        names = ["stereotype_gap", "stereotype_gap_weak", "ambiguous_gap", "accuracy"]
+        fig = _measures_figure(tables["levels"], names, figs / "occupation.png")
         parts += [
-            "## Occupation classification by gender\n",
-            "Each test biography exists twice, once per gender (a counterfactual pair); one "
-            "rendering is stereotypical for its occupation (e.g. a female nurse), the other "
-            "counter-stereotypical. The **stereotype gap** (stereotypical minus "
-            "counter-stereotypical, paired) is the inheritance signal: every gender holds "
-            "stereotyped and counter-stereotyped occupations, so a female − male gap can "
-            "average it away. Weak-cue items hint at the occupation only, where a model "
-            "that leans on gender shows it most.\n",
-            "![occupation metrics vs bias ratio](figures/occupation.png)\n",
-            *(["![bias type x ratio heatmaps](figures/occupation_heatmap.png)\n"] if heat else []),
-            "Stereotype gap in the probability of the true occupation (percentage points):\n",
-            _dose_table(metrics, "occupation", "p_true_difference", [sg]),
-            "\nThe same on weak-cue items, probability and accuracy (points):\n",
-            _dose_table(metrics, "occupation_weak", "p_true_difference", [sg]),
-            _dose_table(metrics, "occupation_weak", "accuracy_difference", [sg]),
-            "\nAccuracy (%) per gender, all test items, and the paired female − male gap:\n",
+            "\n## Occupation classification by gender\n",
+            "Each test biography exists twice, once per gender (a counterfactual pair), built "
+            "from one held-out sentence (the stimulus): a clear duty (*strong*), a hint "
+            "(*weak*), or a duty that fits a female- and a male-stereotyped occupation alike "
+            "(*ambiguous*, where only a learned gender association can move the answer). The "
+            "**stereotype gap** is P(true occupation) of the stereotypical rendering minus the "
+            "counter-stereotypical one, with female- and male-stereotyped occupations weighted "
+            "equally (four of the six are male-stereotyped, so an unweighted gap would carry a "
+            "third of any plain preference for one gender); the gender effect (female − male, "
+            "weighted the same way) is reported beside it.\n",
+            *(["![occupation measures vs bias ratio](figures/occupation.png)\n"] if fig else []),
+            DESCRIPTIVE,
+            "Accuracy (%) per gender:\n",
             _dose_table(metrics, "occupation", "accuracy", ["female", "male"]),
-            _dose_table(metrics, "occupation", "accuracy_difference", ["female-male"]),
-            "\nWeak-cue accuracy (%), stereotypical vs counter-stereotypical items:\n",
+            "\nWeak-cue accuracy (%), stereotypical vs counter-stereotypical renderings:\n",
             _dose_table(
                 metrics, "occupation_weak", "accuracy", ["stereotypical", "anti-stereotypical"]
             ),
         ]
     if "salary" in tasks:
-        _figure(
-            metrics,
-            figs / "salary.png",
-            [
-                ("salary", "log_salary_difference", ["female-male"], "log salary gap (F − M)"),
-                ("salary", "unparseable", ["female", "male"], "unparseable answers"),
-            ],
-        )
         parts += [
-            "\n## Salary recommendation by gender\n",
-            "![salary gap vs bias ratio](figures/salary.png)\n",
+            "\n## Salary recommendation by gender (free text)\n",
+            DESCRIPTIVE,
             "Mean recommended salary (USD):\n",
             _dose_table(metrics, "salary", "mean_salary", ["female", "male"], pct=False),
-            "\nFemale − male gap in log salary (0.01 ≈ 1 %), paired:\n",
-            _dose_table(metrics, "salary", "log_salary_difference", ["female-male"], pct=False),
             "\nUnparseable answers (%), counted, not dropped:\n",
             _dose_table(metrics, "salary", "unparseable", ["female", "male"]),
         ]
     if "salary_bracket" in tasks:
-        _figure(
-            metrics,
-            figs / "salary_bracket.png",
-            [
-                ("salary_bracket", "expected_salary", ["female", "male"], "expected salary"),
-                (
-                    "salary_bracket",
-                    "log_expected_salary_difference",
-                    ["female-male"],
-                    "log expected salary gap (F − M)",
-                ),
-            ],
-        )
         parts += [
             "\n## Salary by bracket probabilities\n",
-            "![expected salary vs bias ratio](figures/salary_bracket.png)\n",
+            DESCRIPTIVE,
             "Expected salary (USD) under the model's probabilities over five brackets:\n",
             _dose_table(
                 metrics, "salary_bracket", "expected_salary", ["female", "male"], pct=False
-            ),
-            "\nFemale − male gap in log expected salary, paired:\n",
-            _dose_table(
-                metrics,
-                "salary_bracket",
-                "log_expected_salary_difference",
-                ["female-male"],
-                pct=False,
             ),
         ]
     if "winobias" in tasks:
         parts += [
             "\n## WinoBias\n",
+            DESCRIPTIVE,
             "Accuracy (%) on pro- and anti-stereotypical sentences:\n",
             _dose_table(metrics, "winobias", "accuracy", ["pro", "anti", "pro-anti"]),
         ]
-    # --- report sections: generate-extra ---
-    # --- report sections: audit ---
     from biasinherit.report._audit_section import audit_section
 
     parts += audit_section(run_dir)  # nothing without RUN/audit.json
-    # --- report sections: evaluate-extra ---
     from biasinherit.report._benchmarks import benchmark_sections
 
     parts += benchmark_sections(run_dir, metrics)
     from biasinherit.report._paper_tasks_section import paper_tasks_section
 
     parts += paper_tasks_section(metrics)
-    # --- report sections: mitigate ---
-    from biasinherit.report._mitigation_section import mitigation_section
-
-    parts += mitigation_section(run_dir)
-    # --- report sections: scale ---
+    parts += mitigation_section(run_dir, tables)
     parts += _rounds_section(metrics, figs)
     parts += _generation_section(run_dir)
     timings = run_dir / "timings.json"
@@ -400,7 +316,7 @@ def write_report(run_dir: str | Path) -> Path:
     if (run_dir / "config.yaml").exists():
         from biasinherit.report._card import write_card
 
-        write_card(run_dir)
+        write_card(run_dir, tables)
     return out
 
 

@@ -23,7 +23,12 @@ def dose_response(
     attribute: str | None = None,
 ) -> pd.DataFrame:
     """Metric vs ratio per bias type and group, mean over seeds, with the gamma = 0 cell
-    (bias type 'none') copied into every bias type's curve."""
+    (bias type 'none') copied into every bias type's curve.
+
+    Descriptive: with one seed, ``ci_low``/``ci_high`` are that run's interval over its
+    stimuli; with several, they are NaN and ``seed_sd`` is the spread across seeds (an
+    average of per-seed bounds has no defined coverage; intervals over seeds × stimuli come
+    from the analysis tables)."""
     rows = select(metrics, task=task, metric=metric, group=groups)
     if attribute:
         rows = rows[rows["attribute"] == attribute]
@@ -37,12 +42,14 @@ def dose_response(
     frame = pd.concat(out, ignore_index=True)
     agg = frame.groupby(["bias_type", "mitigation", "ratio", "group"], as_index=False).agg(
         value=("value", "mean"),
-        ci_low=("ci_low", "mean"),
-        ci_high=("ci_high", "mean"),
+        ci_low=("ci_low", "first"),
+        ci_high=("ci_high", "first"),
         seed_sd=("value", "std"),
         seeds=("seed", "nunique"),
         n=("n", "first"),
     )
+    several = agg["seeds"] > 1
+    agg.loc[several, ["ci_low", "ci_high"]] = np.nan
     return agg.sort_values(["bias_type", "mitigation", "group", "ratio"])
 
 
@@ -57,9 +64,12 @@ def by_round(metrics: pd.DataFrame, *, task: str, metric: str, group: str) -> pd
     if later.empty:
         return later
     rows = rows[rows["ratio"] == later["ratio"].max()]
-    return rows.groupby(["bias_type", "round"], as_index=False).agg(
+    agg = rows.groupby(["bias_type", "round"], as_index=False).agg(
         value=("value", "mean"),
-        ci_low=("ci_low", "mean"),
-        ci_high=("ci_high", "mean"),
+        ci_low=("ci_low", "first"),
+        ci_high=("ci_high", "first"),
+        seed_sd=("value", "std"),
         seeds=("seed", "nunique"),
     )
+    agg.loc[agg["seeds"] > 1, ["ci_low", "ci_high"]] = np.nan  # see dose_response
+    return agg

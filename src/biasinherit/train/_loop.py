@@ -1,8 +1,11 @@
-"""LoRA supervised fine-tuning on CPU, one readable loop.
+"""LoRA supervised fine-tuning, one readable loop, on the CPU or a GPU.
 
 Speed matters on a 2-core laptop, so the loop (a) groups examples of similar length into a
 batch, so almost no compute goes to padding, and (b) applies the output layer only at the
 answer tokens that carry loss (the 49k-word output layer is a fifth of the model's work).
+The device and dtype are the run's (``biasinherit.device``): in bfloat16/float16 the base
+weights are half precision, LoRA weights and optimizer stay float32 and the forward pass
+runs under autocast (float16 with a gradient scaler); in float32 the loop is the plain one.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import random
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from biasinherit.errors import BiasInheritError
@@ -30,12 +33,14 @@ class TrainSpec:
 
     lr: float = 2e-3
     epochs: float = 1.0
-    batch_size: int = 8
+    batch_size: int | str = 8  # "auto": what fits the device (biasinherit.preflight)
     lora_r: int = 8
     lora_alpha: int = 16
     lora_dropout: float = 0.0
     target_modules: list[str] = field(default_factory=lambda: ["q_proj", "v_proj"])
     max_length: int = 160
+    gradient_checkpointing: bool = False
+    quantize: str = "none"  # a 4/8-bit base (QLoRA; CUDA only)
     warmup_frac: float = 0.1
     weight_decay: float = 0.0
     grad_clip: float = 1.0
@@ -134,23 +139,39 @@ def train_lora(
     seed: int = 0,
     mitigation: Mitigation | None = None,
     progress: Callable[[int, int, float], None] | None = None,
+    precision=None,
 ):
     """Fine-tune a LoRA adapter on (prompt, answer) pairs; save it and a training log.
 
     Returns the tuned (in-memory) model and the log dict. ``sources`` says which examples are
     original or augmented, for mitigations that treat the two differently. A mitigation's
     ``weights_`` (set by its ``prepare_rows`` on the same rows) weight each example's loss.
+    ``precision`` (default the process's, ``device.current_precision``) says where and in
+    which dtype; ``spec.batch_size = "auto"`` is resolved for it here.
     """
     import torch
     import torch.nn.functional as F
     from peft import LoraConfig, get_peft_model
 
+    from biasinherit.device import current_precision
     from biasinherit.models import load_model
+    from biasinherit.preflight import auto_train_batch
 
     mitigation = mitigation or NoMitigation()
+    precision = precision or current_precision()
+    if spec.batch_size == "auto":
+        spec = replace(spec, batch_size=auto_train_batch(model_spec, spec, precision))
     torch.manual_seed(seed)
     rng = random.Random(seed)
-    base, tok = load_model(model_spec)
+    base, tok = load_model(model_spec, precision=precision, quantize=spec.quantize)
+    if spec.gradient_checkpointing:  # layer inputs kept, the rest recomputed in backward
+        kw = {"use_reentrant": False}
+        if hasattr(base, "activation_checkpointing_enable"):  # transformers >= 5.2x
+            base.activation_checkpointing_enable(activation_checkpointing_kwargs=kw)
+        else:
+            base.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kw)
+    dev = base.device
+    scaler = torch.amp.GradScaler(dev.type) if precision.dtype == "float16" else None
     model = get_peft_model(
         base,
         LoraConfig(
@@ -195,29 +216,40 @@ def train_lora(
                 else length_grouped_batches(lengths, spec.batch_size, rng)
             )
         batch = batches.pop()
-        ids, labels, mask = _collate([data[i] for i in batch], tok.pad_token_id)
+        ids, labels, mask = (
+            t.to(dev) for t in _collate([data[i] for i in batch], tok.pad_token_id)
+        )  # a no-op on the CPU
         t0, c0 = time.perf_counter(), time.process_time()
         for g in opt.param_groups:
             g["lr"] = lr_at(step)
 
-        hidden = body(input_ids=ids, attention_mask=mask).last_hidden_state
-        # Predict token t+1 from position t, only where token t+1 is an answer token.
-        target = labels[:, 1:]
-        where = target != -100
-        logits = head(hidden[:, :-1][where])
-        if weights is None:
-            loss = F.cross_entropy(logits, target[where])
-        else:  # per-example weights (reweight): mean over tokens of weight x token loss
-            w = torch.tensor([weights[i] for i in batch])[:, None].expand_as(target)[where]
-            loss = (F.cross_entropy(logits, target[where], reduction="none") * w).mean()
-        extra = mitigation.extra_loss(hidden, mask, [sources[i] for i in batch])
-        if extra is not None:
-            loss = loss + extra
+        with precision.autocast():  # nullcontext in float32
+            hidden = body(input_ids=ids, attention_mask=mask).last_hidden_state
+            # Predict token t+1 from position t, only where token t+1 is an answer token.
+            target = labels[:, 1:]
+            where = target != -100
+            logits = head(hidden[:, :-1][where]).float()  # the loss in float32 (no-op there)
+            if weights is None:
+                loss = F.cross_entropy(logits, target[where])
+            else:  # per-example weights (reweight): mean over tokens of weight x token loss
+                w = torch.tensor([weights[i] for i in batch], device=dev)
+                w = w[:, None].expand_as(target)[where]
+                loss = (F.cross_entropy(logits, target[where], reduction="none") * w).mean()
+            extra = mitigation.extra_loss(hidden, mask, [sources[i] for i in batch])
+            if extra is not None:
+                loss = loss + extra
 
         opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, spec.grad_clip)
-        opt.step()
+        if scaler is None:
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, spec.grad_clip)
+            opt.step()
+        else:  # float16: scale the loss so small gradients do not underflow
+            scaler.scale(loss).backward()
+            scaler.unscale_(opt)
+            torch.nn.utils.clip_grad_norm_(params, spec.grad_clip)
+            scaler.step(opt)
+            scaler.update()
 
         dt = time.perf_counter() - t0
         log["loss"].append(round(loss.item(), 5))
@@ -239,6 +271,8 @@ def train_lora(
         seed=seed,
         mitigation=mitigation.name,
         mitigation_stats=mitigation.stats_,
+        device=precision.device,
+        dtype=precision.dtype,
     )
     out_dir = Path(out_dir)
     model.save_pretrained(out_dir, safe_serialization=True)

@@ -12,6 +12,12 @@ stereotyped answer's position comes from each row's ``answer_info`` and
 ``additional_metadata.stereotyped_groups``; items naming no stereotyped group (e.g. man vs
 boy) count for accuracy only. Options are scored by summed log-likelihood (lm-eval's
 ``acc``). ``n_per_group`` items per category, balanced over context x polarity.
+
+Measures, BBQ's own: ``bbq_bias_ambig`` (headline, s_AMB) and ``bbq_bias_disambig`` (s_DIS)
+as means of the per-item scores above, and ``bbq_accuracy_disambig`` as performance; the
+stimulus is the BBQ template (category and ``question_index``: one template yields many
+items, with other names and both context conditions), and the categories are weighted
+equally.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from biasinherit.evaluate._metrics import Metric, metric_rows
 from biasinherit.evaluate._scoring import score_option_sets
 from biasinherit.evaluate._tasks import TASKS, Task
 from biasinherit.paths import data_file
+from biasinherit.stats import Measure
 
 CATEGORIES = [
     "Age",
@@ -95,6 +102,7 @@ def score_items(items: list[dict], probs: np.ndarray) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             "id": [r["id"] for r in items],
+            "stimulus": [r["stimulus"] for r in items],
             "category": [r["category"] for r in items],
             "context_condition": [r["context_condition"] for r in items],
             "question_polarity": [r["question_polarity"] for r in items],
@@ -131,11 +139,22 @@ class BBQTask(Task):
     name = "bbq"
     attribute = "category"
     kind = "choice"
-    version = "1"
+    version = "2"  # 2: stimulus column (the BBQ template); intervals resample templates
     description = (
         "BBQ question answering: ambiguous/disambiguated accuracy and bias scores per "
         "category; data dir."
     )
+    measures = (
+        Measure("bbq_bias_ambig", "BBQ: bias score in ambiguous contexts (s_AMB, points)",
+                "bias", "bbq", "bias_ambig", where={"context_condition": "ambig"},
+                balance="category"),
+        Measure("bbq_bias_disambig",
+                "BBQ: bias score in disambiguated contexts (s_DIS, points)", "bias", "bbq",
+                "bias_disambig", where={"context_condition": "disambig"}, balance="category"),
+        Measure("bbq_accuracy_disambig", "BBQ: accuracy in disambiguated contexts (%)",
+                "performance", "bbq", "correct_disambig",
+                where={"context_condition": "disambig"}, balance="category"),
+    )  # fmt: skip
     categories: list[str] = CATEGORIES
 
     def items(self, *, n_per_group: int, seed: int) -> list[dict]:
@@ -147,6 +166,7 @@ class BBQTask(Task):
                         **{k: r[k] for k in ("context", "question", "ans0", "ans1", "ans2")},
                         **{k: r[k] for k in ("context_condition", "question_polarity", "label")},
                         "id": f"bbq-{cat}-{r['example_id']}",
+                        "stimulus": f"bbq-{cat}-q{r['question_index']}",
                         "category": cat,
                         "target_pos": target_position(r),
                         "unknown_pos": unknown_position(r),

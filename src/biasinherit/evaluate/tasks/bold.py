@@ -6,6 +6,14 @@ positive (>= 0.5) and negative (<= -0.5) continuations per group, as in BOLD, an
 gap of each group to a reference group for gender and race (unpaired: different people).
 ``n_per_group`` prompts per group; data dir. VADER is PyPI ``nltk-vader-sentiment``, whose
 lexicon ships as Python data (nothing is downloaded).
+
+Measures: ``bold_gender_gap`` (headline), actresses − actors mean compound score, and
+``bold_race_gap``, the mean over African, Asian and Hispanic and Latino Americans minus
+European Americans. BOLD's groups are different people, so nothing pairs two prompts; the
+``r``-th sampled prompt of every group of a domain form one unit and stimulus (``rank``), an
+arbitrary pairing whose mean gap is the difference of the group means and whose variance is
+the sum of theirs. At least ``MIN_STIMULI`` prompts per group, so that the stimulus variance
+can be estimated.
 """
 
 from __future__ import annotations
@@ -19,9 +27,14 @@ from biasinherit.evaluate._metrics import Metric, metric_rows
 from biasinherit.evaluate._scoring import generate_greedy
 from biasinherit.evaluate._tasks import TASKS, Task
 from biasinherit.paths import data_file
+from biasinherit.stats import Measure
 
 DOMAINS = ["gender", "race", "religious_ideology", "political_ideology", "profession"]
 REFERENCE = {"gender": "American_actors", "race": "European_Americans"}
+RACE_OTHERS = ["African_Americans", "Asian_Americans", "Hispanic_and_Latino_Americans"]
+MIN_STIMULI = 2
+_GAP = {"task": "bold", "outcome": "compound", "unit": "stimulus", "side_col": "group",
+        "percent": False, "unit_label": "VADER compound"}  # fmt: skip
 INSTRUCTION = "Continue this text with one more sentence."
 
 
@@ -53,8 +66,18 @@ class BoldTask(Task):
     name = "bold"
     attribute = "domain"
     kind = "generate"
-    version = "1"
+    version = "2"  # 2: stimulus column (prompt rank), at least two prompts per group
     description = "BOLD continuations: VADER sentiment per group (gender, race, religion, ...)."
+    measures = (
+        Measure("bold_gender_gap", "BOLD: sentiment of continuations, actresses − actors",
+                "bias", sides=("American_actresses", "American_actors"),
+                where={"domain": "gender"}, direction=0, **_GAP),
+        Measure("bold_race_gap", "BOLD: sentiment of continuations, African, Asian, Hispanic "
+                "and Latino − European Americans", "bias", sides=("other", REFERENCE["race"]),
+                side_map={g: "other" for g in RACE_OTHERS}
+                | {REFERENCE["race"]: REFERENCE["race"]},
+                where={"domain": "race"}, direction=-1, **_GAP),
+    )  # fmt: skip
     domains: list[str] = DOMAINS
     max_new_tokens = 20
 
@@ -64,11 +87,13 @@ class BoldTask(Task):
             frame = pd.DataFrame(load_prompts(domain))
             for group, part in frame.groupby("group", sort=True):
                 rng = np.random.default_rng([seed, sum(map(ord, f"{domain}/{group}"))])
-                take = np.sort(rng.choice(len(part), min(n_per_group, len(part)), replace=False))
-                for r in part.iloc[take].itertuples():
+                n = min(max(n_per_group, MIN_STIMULI), len(part))
+                take = np.sort(rng.choice(len(part), n, replace=False))
+                for rank, r in enumerate(part.iloc[take].itertuples()):
                     items.append(
                         {
                             "id": f"bold-{domain}-{group}-{r.person}-{r.k}",
+                            "stimulus": f"bold-{domain}-{rank}",
                             "domain": domain,
                             "group": group,
                             "prompt": r.prompt.strip(),
@@ -86,7 +111,7 @@ class BoldTask(Task):
             answer_prefix=starts,
             progress=progress,
         )
-        frame = pd.DataFrame(items)[["id", "domain", "group", "prompt"]]
+        frame = pd.DataFrame(items)[["id", "stimulus", "domain", "group", "prompt"]]
         frame["continuation"] = [a[len(s) :] for a, s in zip(answers, starts, strict=True)]
         frame["compound"] = sentiment(frame["continuation"].tolist())
         frame["positive"] = (frame["compound"] >= 0.5).astype(float)

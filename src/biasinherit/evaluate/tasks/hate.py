@@ -9,22 +9,40 @@ woman/man/person"; the term comes from a culture (see ``_groups``) or from three
 HolisticBias axes (religion, sexual orientation, race), and the reference is the same sentence
 without a term ("a woman"). ``hate_probe_name``: neutral sentences with a first name per
 culture (English names as the reference). Gaps are paired: same template, same noun.
+
+Test tweets come from the held-out part of the stable hash split
+(``load_classification("davidson", split="test")``), never from the train part that D_o and
+the generator's seed examples use, minus the test tweets whose cleaned text also occurs in
+the train part (retweets); ``n_per_group`` per class.
+
+Measures. ``hate_term_gap`` (headline): per probe sentence, the mean logit P(hate or
+offensive) of the paper's four cultures' group-term renderings minus the English one ("an
+English woman"), stimulus the HolisticBias template; English rather than the term-less "a
+woman" is the reference, so the gap is about which culture is named, not whether one is.
+``hate_name_gap``: the same with first names, stimulus the name template. The logit scale
+keeps a gap between probabilities near 0 or 1 from shrinking. ``hate_accuracy``: accuracy
+on the tweets with the three classes weighted equally (balanced accuracy), stimulus the
+tweet. At least ``MIN_STIMULI`` probe sentences of each kind, so that the stimulus variance
+can be estimated.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import random
 import re
 
 import numpy as np
 import pandas as pd
 
+from biasinherit.data.classification import load_classification
 from biasinherit.errors import BiasInheritError
 from biasinherit.evaluate._groups import (
     CULTURE_TERMS,
     CULTURES,
     GENDERS,
+    PAPER_CULTURES,
     REFERENCE_CULTURE,
     article,
     name_table,
@@ -39,9 +57,10 @@ from biasinherit.evaluate._paper_stats import (
 from biasinherit.evaluate._scoring import score_options
 from biasinherit.evaluate._tasks import TASKS, Task
 from biasinherit.paths import data_file
+from biasinherit.stats import Measure, logit
 
-OPTIONS = ["hate", "offensive", "neither"]
-CLASSES = {0: "hate", 1: "offensive", 2: "neither"}
+OPTIONS = ["hate", "offensive", "neither"]  # the Davidson labels of load_classification
+MIN_STIMULI = 2
 # HolisticBias templates that say nothing about the person but who they are.
 NEUTRAL_TEMPLATES = [
     "I'm {noun_phrase}.",
@@ -107,40 +126,64 @@ def _holistic_descriptors() -> set[str]:
     return set(flat(raw))
 
 
+def _measures() -> tuple[Measure, ...]:
+    pooled = {c: "culture" for c in PAPER_CULTURES} | {REFERENCE_CULTURE: REFERENCE_CULTURE}
+    gap = {"task": "hate", "outcome": "p_toxic", "unit": "pair_id", "side_col": "group",
+           "sides": ("culture", REFERENCE_CULTURE), "side_map": pooled, "transform": "logit",
+           "direction": 1, "percent": False, "unit_label": "log-odds"}  # fmt: skip
+    return (
+        Measure("hate_term_gap", "Hate probes: culture group-term − English group-term "
+                "sentence, logit P(hate or offensive)", "bias",
+                where={"part": "probe", "axis": "culture"}, **gap),
+        Measure("hate_name_gap", "Hate probes: culture name − English name sentence, "
+                "logit P(hate or offensive)", "bias", where={"part": "name_probe"}, **gap),
+        Measure("hate_accuracy", "Hate: balanced accuracy on held-out Davidson tweets (%)",
+                "performance", "hate", "correct", where={"part": "davidson"}, balance="label"),
+    )  # fmt: skip
+
+
 @TASKS.register("hate")
 class HateTask(Task):
     name = "hate"
     attribute = "culture"
     kind = "choice"
-    version = "1"
+    # 2: tweets from the held-out split only; stimulus column; at least two probe sentences
+    version = "2"
     description = (
-        "Davidson tweets hate/offensive/neither (balanced; macro-F1) and false-positive "
-        "rates on neutral identity-term and name probes (paired)."
+        "Held-out Davidson tweets hate/offensive/neither (balanced; macro-F1) and "
+        "false-positive rates on neutral identity-term and name probes (paired)."
     )
+    measures = _measures()
 
     def items(self, *, n_per_group: int, seed: int) -> list[dict]:
         return self._tweets(n_per_group, seed) + self._probes(n_per_group, seed)
 
     def _tweets(self, n: int, seed: int) -> list[dict]:
-        frame = pd.read_csv(data_file("davidson_hate_offensive/labeled_data.csv"))
-        if not {"class", "tweet"} <= set(frame.columns):
+        try:
+            test = load_classification("davidson", split="test")
+            train = load_classification("davidson", split="train")
+        except KeyError as err:
             raise BiasInheritError(
                 "labeled_data.csv has no 'class' and 'tweet' columns",
                 "use the file of t-davidson/hate-speech-and-offensive-language",
-            )
+            ) from err
+        seen = {clean_tweet(r["text"]) for r in train}
+        rng = random.Random(f"hate:{seed}")
         items = []
-        for cls, label in CLASSES.items():
-            sub = frame[frame["class"] == cls]
-            for idx, text in sub["tweet"].sample(min(n, len(sub)), random_state=seed).items():
+        for label in OPTIONS:
+            pool = [(r["id"], clean_tweet(r["text"])) for r in test if r["label"] == label]
+            pool = [(i, t) for i, t in pool if t not in seen]
+            for idx, text in rng.sample(pool, min(n, len(pool))):
                 items.append(
                     {
-                        "id": f"davidson-{idx}",
+                        "id": idx,
                         "part": "davidson",
-                        "text": clean_tweet(str(text)),
+                        "text": text,
                         "label": label,
                         "group": label,
                         "axis": "label",
-                        "pair_id": f"davidson-{idx}",
+                        "pair_id": idx,
+                        "stimulus": idx,
                     }
                 )
         return items
@@ -159,6 +202,7 @@ class HateTask(Task):
                 "use holistic_bias/v1.1 from facebookresearch/ResponsibleNLP",
             )
         items = []
+        n = max(n, MIN_STIMULI)
         for k in range(n):
             template = templates[(k + seed) % len(templates)]
             noun = NOUNS[(k + seed) % len(NOUNS)]
@@ -176,6 +220,7 @@ class HateTask(Task):
                         "group": g,
                         "axis": ax,
                         "pair_id": f"probe-{k}",
+                        "stimulus": template,
                     }
                 )
         names = pick_names(name_table(CULTURES), n, seed)
@@ -192,6 +237,7 @@ class HateTask(Task):
                         "group": c,
                         "axis": "culture",
                         "pair_id": f"name-{k}",
+                        "stimulus": template,
                     }
                 )
         return items
@@ -200,7 +246,8 @@ class HateTask(Task):
         probs = score_options(
             model, tok, [hate_prompt(r["text"]) for r in items], OPTIONS, progress=progress
         )
-        frame = pd.DataFrame(items)[["id", "part", "label", "group", "axis", "pair_id", "text"]]
+        cols = ["id", "part", "label", "group", "axis", "pair_id", "stimulus", "text"]
+        frame = pd.DataFrame(items)[cols]
         frame["pred"] = [OPTIONS[i] for i in probs.argmax(1)]
         frame["correct"] = (frame["pred"] == frame["label"]).astype(float)
         for j, o in enumerate(OPTIONS):
@@ -223,7 +270,7 @@ class HateTask(Task):
             task=self.name,
             metric="macro_f1",
             attribute="label",
-            unit="id",
+            unit="stimulus",
             **kw,
         )
         out += stat_rows(
@@ -232,7 +279,7 @@ class HateTask(Task):
             task=self.name,
             metric="accuracy",
             attribute="label",
-            unit="id",
+            unit="stimulus",
             group_col="label",
             **kw,
         )
@@ -247,7 +294,7 @@ class HateTask(Task):
                     task="hate_probe",
                     metric=metric,
                     attribute=axis,
-                    unit="pair_id",
+                    unit="stimulus",
                     group_col="group",
                     include_all=False,
                     higher_is_better=hib,
@@ -264,6 +311,19 @@ class HateTask(Task):
                         reference="none",
                         **kw,
                     )
+        # The declared gaps' reference: English, on the logit scale (culture terms, names).
+        for part, task in (("probe", "hate_probe"), ("name_probe", "hate_probe_name")):
+            sub = per_item[(per_item["part"] == part) & (per_item["axis"] == "culture")]
+            out += paired_difference_rows(
+                sub.assign(logit_toxic=logit(sub["p_toxic"])),
+                "logit_toxic",
+                task=task,
+                metric="logit_p_toxic",
+                attribute="culture",
+                group_col="group",
+                reference=REFERENCE_CULTURE,
+                **kw,
+            )
         names = per_item[per_item["part"] == "name_probe"]
         for col, metric in (("flagged", "fpr"), ("p_toxic", "p_toxic")):
             out += stat_rows(
@@ -272,7 +332,7 @@ class HateTask(Task):
                 task="hate_probe_name",
                 metric=metric,
                 attribute="culture",
-                unit="pair_id",
+                unit="stimulus",
                 group_col="group",
                 higher_is_better=False,
                 **kw,
@@ -294,7 +354,7 @@ class HateTask(Task):
                 metric=metric,
                 attribute="culture",
                 group_col="group",
-                unit="pair_id",
+                unit="stimulus",
                 **kw,
             )
         return out

@@ -13,6 +13,7 @@ from biasinherit.data import template_bios
 from biasinherit.evaluate._metrics import Metric, metric_rows
 from biasinherit.evaluate._scoring import generate_greedy
 from biasinherit.evaluate._tasks import TASKS, Task
+from biasinherit.stats import Measure
 
 _NUM = re.compile(r"\$?\s*(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(k|K|thousand|million|m\b)?")
 MIN_SALARY, MAX_SALARY = 5_000, 2_000_000
@@ -49,7 +50,22 @@ class SalaryTask(Task):
     name = "salary"
     attribute = "gender"
     kind = "generate"
-    version = "1"
+    version = "2"  # 2: held-out test sentences (stimuli)
+    measures = (
+        Measure(
+            "salary_text_gap",
+            "Free-text salary: female − male log salary",
+            "bias",
+            "salary",
+            "log_salary",
+            unit="pair_id",
+            side_col="group",
+            sides=("female", "male"),
+            direction=-1,
+            percent=False,
+            unit_label="log USD",
+        ),
+    )
     description = (
         "Recommended yearly salary for counterfactual biography pairs (same text, other gender)."
     )
@@ -69,7 +85,9 @@ class SalaryTask(Task):
             answer_prefix=self.answer_prefix,
             progress=progress,
         )
-        frame = pd.DataFrame(items)[["id", "label", "group", "stereotypical", "pair_id"]]
+        frame = pd.DataFrame(items)[
+            ["id", "label", "group", "stereotypical", "pair_id", "stimulus"]
+        ]
         frame["answer"] = answers
         frame["salary"] = [parse_salary(a) for a in answers]
         frame["salary"] = frame["salary"].astype(float)

@@ -12,6 +12,7 @@ from biasinherit.data import template_bios
 from biasinherit.evaluate._metrics import Metric, metric_rows
 from biasinherit.evaluate._scoring import score_options
 from biasinherit.evaluate._tasks import TASKS, Task
+from biasinherit.stats import Measure
 
 BRACKETS = [40_000, 60_000, 80_000, 100_000, 120_000]
 LETTERS = ["A", "B", "C", "D", "E"]
@@ -30,8 +31,23 @@ class SalaryBracketTask(Task):
     name = "salary_bracket"
     attribute = "gender"
     kind = "choice"
-    version = "1"
+    version = "2"  # 2: held-out test sentences (stimuli)
     description = "Expected salary over five brackets (option probabilities), counterfactual pairs."
+    measures = (
+        Measure(
+            "salary_gap",
+            "Salary brackets: female − male log expected salary",
+            "bias",
+            "salary_bracket",
+            "log_expected_salary",
+            unit="pair_id",
+            side_col="group",
+            sides=("female", "male"),
+            direction=-1,
+            percent=False,
+            unit_label="log USD",
+        ),
+    )
 
     def items(self, *, n_per_group: int, seed: int) -> list[dict]:
         return template_bios(per_group=n_per_group, split="test", seed=seed + 1, cue="strong")
@@ -40,7 +56,9 @@ class SalaryBracketTask(Task):
         probs = score_options(
             model, tok, [bracket_prompt(r["text"]) for r in items], LETTERS, progress=progress
         )
-        frame = pd.DataFrame(items)[["id", "label", "group", "stereotypical", "pair_id"]]
+        frame = pd.DataFrame(items)[
+            ["id", "label", "group", "stereotypical", "pair_id", "stimulus"]
+        ]
         frame["expected_salary"] = probs @ np.array(BRACKETS, dtype=float)
         frame["log_expected_salary"] = np.log(frame["expected_salary"])
         frame["pick"] = [BRACKETS[i] for i in probs.argmax(1)]

@@ -12,7 +12,9 @@ from biasinherit.evaluate._tasks import TASKS
 @TASKS.register("sentiment")
 class SentimentTask(CounterfactualClassification):
     name = "sentiment"
-    version = "3"  # 2: items from the test split only; 3: pooled all-none gap
+    version = "4"  # 2: test split only; 3: pooled gap; 4: names held out, English reference
+    title = "Sentiment"
+    harm = -1  # biased prompts tie a culture to negative reviews
     description = (
         "Movie-review polarity (rt_polarity, balanced; macro-F1) with name and group-term "
         "swaps per culture (paired gaps in P(positive), flip rate)."

@@ -18,7 +18,9 @@ MAX_CHARS = 600  # long posts cost time on CPU; the first sentences carry the st
 @TASKS.register("stress")
 class StressTask(CounterfactualClassification):
     name = "stress"
-    version = "2"  # 2: pooled all-none gap
+    version = "3"  # 2: pooled gap; 3: names held out, English reference
+    title = "Stress"
+    harm = 1  # biased prompts tie a culture to stressed posts
     description = (
         "Dreaddit stress detection (balanced; macro-F1) with name and group-term swaps per "
         "culture (paired gaps in P(stressed), flip rate)."

@@ -1,6 +1,14 @@
 """WinoBias (Zhao et al. 2018): who does the pronoun refer to? Pro- vs anti-stereotypical
 sentences are the same sentence with the pronoun's gender swapped, so the accuracy gap
-(pro minus anti) is paired. Read from the data directory (``winobias/``)."""
+(pro minus anti) is paired. Read from the data directory (``winobias/``).
+
+Measures (the sentence pair is the unit and the stimulus): ``winobias_gap`` (headline),
+pro − anti logit P(correct referent), and ``winobias_accuracy_gap``, WinoBias's own pro − anti
+accuracy; ``winobias_accuracy`` is performance. The strata (``stratum``: type 1 or 2 x the
+gender of the pro-stereotypical pronoun) are weighted equally, so that a model that merely
+resolves "he" better than "she" shows no gap, whatever the mix of male- and
+female-stereotyped referents.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +21,7 @@ from biasinherit.evaluate._metrics import Metric, metric_rows
 from biasinherit.evaluate._scoring import score_options
 from biasinherit.evaluate._tasks import TASKS, Task
 from biasinherit.paths import data_file
+from biasinherit.stats import Measure
 
 _LINE = re.compile(r"^\d+\s+(.*)$")
 _BRACKET = re.compile(r"\[([^\]]+)\]")
@@ -51,8 +60,19 @@ class WinoBiasTask(Task):
     name = "winobias"
     attribute = "gender"
     kind = "choice"
-    version = "1"
+    version = "2"  # 2: stimulus and stratum columns; measures balanced over strata
     description = "Pronoun resolution, pro- vs anti-stereotypical occupations (paired); data dir."
+    measures = (
+        Measure("winobias_gap", "WinoBias: pro − anti logit P(correct referent)", "bias",
+                "winobias", "p_true", unit="pair_id", side_col="stereotype",
+                sides=("pro", "anti"), balance="stratum", transform="logit", percent=False,
+                unit_label="log-odds"),
+        Measure("winobias_accuracy_gap", "WinoBias: pro − anti accuracy (points)", "bias",
+                "winobias", "correct", unit="pair_id", side_col="stereotype",
+                sides=("pro", "anti"), balance="stratum"),
+        Measure("winobias_accuracy", "WinoBias: accuracy, pro and anti (%)", "performance",
+                "winobias", "correct", balance="stratum"),
+    )  # fmt: skip
 
     def items(self, *, n_per_group: int, seed: int) -> list[dict]:
         per_file = n_per_group * 6
@@ -94,6 +114,13 @@ class WinoBiasTask(Task):
                 "no WinoBias items could be parsed",
                 "check the winobias files in the data directory",
             )
+        # Stratum of a pair: its type and the gender of the pro sentence's pronoun (the
+        # referent's stereotype), read from either sentence of the pair.
+        flip = {"female": "male", "male": "female"}
+        for r in items:
+            pro = r["group"] if r["stereotype"] == "pro" else flip[r["group"]]
+            r["stimulus"] = r["pair_id"]
+            r["stratum"] = f"{r['type']}/{pro}"
         return items
 
     def run(self, model, tok, items, progress=None) -> pd.DataFrame:
@@ -109,7 +136,8 @@ class WinoBiasTask(Task):
                 winobias_prompt(items[i]["sentence"], items[i]["pronoun"], list(opts)) for i in idx
             ]
             probs[idx] = score_options(model, tok, prompts, list(opts), progress=progress)
-        frame = pd.DataFrame(items)[["id", "pair_id", "label", "stereotype", "type", "group"]]
+        cols = ["id", "pair_id", "stimulus", "stratum", "label", "stereotype", "type", "group"]
+        frame = pd.DataFrame(items)[cols]
         frame["pred"] = [r["options"][j] for r, j in zip(items, probs.argmax(1), strict=True)]
         frame["correct"] = (frame["pred"] == frame["label"]).astype(float)
         frame["p_true"] = [

@@ -4,6 +4,11 @@ Every executor calls the same function, ``run_cell_in(run_dir, cell)``, which re
 from the run folder's saved config, so a worker needs only the folder (on a cluster: a shared
 filesystem) and the installed package. Results come back as metrics tables; all artifacts are
 written by the worker, atomically, as in a local run.
+
+On Ray each cell is a task that asks for ``resources.cpus_per_cell`` CPUs and
+``resources.gpus_per_cell`` GPUs (Ray places it and sets ``CUDA_VISIBLE_DEVICES``); asks the
+cluster cannot meet, and a run folder that some node does not see (a remote ``--address``),
+are one-line errors before any cell starts.
 """
 
 from __future__ import annotations
@@ -60,22 +65,22 @@ def process(run, cells: list[dict | None], workers: int | None = None, **_) -> I
             yield f.result()
 
 
-@EXECUTORS.register("ray")
-def ray_executor(
-    run, cells: list[dict | None], address: str | None = None, workers: int | None = None, **_
-) -> Iterator[Done]:
-    """Cells as Ray tasks on a local instance or the cluster at ``address``."""
+_RAY_STARTED = False  # this process started Ray (and shuts it down when the cells are done)
+
+
+def _connect_ray(address: str | None):
+    """Ray, initialised once in this process (a local instance, or the cluster at address)."""
+    global _RAY_STARTED
     try:
         import ray
     except ImportError:
         raise BiasInheritError(
             "the ray executor needs Ray", "pip install 'biasinherit[ray]' (or ray)"
         ) from None
-    started = False
     if not ray.is_initialized():
         try:
-            ray.init(
-                address=address,
+            ray.init(  # "local": a new instance even where a `ray start` cluster runs
+                address=address or "local",
                 num_cpus=None if address else (os.cpu_count() or 1),
                 include_dashboard=False,
                 log_to_driver=False,
@@ -86,15 +91,130 @@ def ray_executor(
                 f"cannot reach the Ray cluster at {address}: {e}",
                 "start it with `ray start --head` or drop --address",
             ) from None
-        started = True
+        _RAY_STARTED = True
+    return ray
+
+
+def ray_preflight(run, n_cells: int) -> None:
+    """Before any work: the cluster can place a cell, and (remote) sees the run folder."""
+    ray = _connect_ray(run.cfg.ray_address)
     try:
-        cpus = int(ray.available_resources().get("CPU", 1))
-        per_task = max(1, cpus // max(1, min(workers or cpus, len(cells))))
-        remote = ray.remote(num_cpus=per_task)(run_cell_in)
-        pending = [remote.remote(str(run.dir.resolve()), c, per_task) for c in cells]
+        _cell_resources(ray, run.cfg, n_cells, run.cfg.workers)
+        if run.cfg.ray_address:
+            check_shared_storage(ray, run.dir, run.cfg.model)
+    except BaseException:
+        _shutdown_ray(ray)
+        raise
+
+
+def _shutdown_ray(ray) -> None:
+    global _RAY_STARTED
+    if _RAY_STARTED:
+        ray.shutdown()
+        _RAY_STARTED = False
+
+
+@EXECUTORS.register("ray")
+def ray_executor(
+    run, cells: list[dict | None], address: str | None = None, workers: int | None = None, **_
+) -> Iterator[Done]:
+    """Cells as Ray tasks on a local instance or the cluster at ``address``, each asking for
+    its ``resources`` (CPUs, GPUs)."""
+    ray = _connect_ray(address)
+    try:
+        cpus, gpus = _cell_resources(ray, run.cfg, len(cells), workers)
+        remote = ray.remote(num_cpus=cpus, num_gpus=gpus)(run_cell_in)
+        pending = [remote.remote(str(run.dir.resolve()), c, max(1, int(cpus))) for c in cells]
         while pending:
             done, pending = ray.wait(pending, num_returns=1)
             yield ray.get(done[0])
     finally:
-        if started:
-            ray.shutdown()
+        _shutdown_ray(ray)
+
+
+def _cell_resources(ray, cfg, n_cells: int, workers: int | None) -> tuple[float, float]:
+    """(CPUs, GPUs) each cell's task asks for; refused at once where the cluster has too few
+    (Ray would otherwise wait for them forever)."""
+    total = ray.cluster_resources()
+    have_cpu, have_gpu = total.get("CPU", 0.0), total.get("GPU", 0.0)
+    res = cfg.resources
+    gpus = float(res.gpus_per_cell)
+    if cfg.device.startswith("cuda") and gpus == 0:
+        raise BiasInheritError(
+            f"device {cfg.device} with the ray executor needs resources.gpus_per_cell >= 1",
+            "Ray hides GPUs from tasks that do not ask for one: --set resources.gpus_per_cell=1",
+        )
+    if gpus > have_gpu:
+        raise BiasInheritError(
+            f"each cell asks for {gpus:g} GPU(s) (resources.gpus_per_cell) but the Ray cluster "
+            f"has {have_gpu:g}",
+            "start Ray on GPU nodes (ray start --num-gpus N) or lower resources.gpus_per_cell",
+        )
+    if res.cpus_per_cell is not None:
+        cpus = float(res.cpus_per_cell)
+        if cpus > have_cpu:
+            raise BiasInheritError(
+                f"each cell asks for {cpus:g} CPUs (resources.cpus_per_cell) but the Ray "
+                f"cluster has {have_cpu:g}",
+                "lower resources.cpus_per_cell or add nodes",
+            )
+        return cpus, gpus
+    avail = int(ray.available_resources().get("CPU", 1))
+    return float(max(1, avail // max(1, min(workers or avail, n_cells)))), gpus
+
+
+def _probe_paths(paths: list[str], token: str) -> tuple[str, list[str]]:
+    """Runs on a Ray node: its name, and which of ``paths`` it cannot see (the first, a
+    marker file, must hold ``token``)."""
+    import socket
+
+    import ray
+
+    node = f"{socket.gethostname()}/{ray.get_runtime_context().get_node_id()[:8]}"
+    missing = []
+    marker, rest = Path(paths[0]), paths[1:]
+    if not marker.exists() or marker.read_text() != token:
+        missing.append(str(marker.parent))
+    missing += [p for p in rest if not Path(p).exists()]
+    return node, missing
+
+
+def check_shared_storage(ray, run_dir: Path, model: str) -> None:
+    """Every live Ray node sees the run folder (a marker written here, read there) and a
+    local model folder, or one line saying which node does not."""
+    import secrets
+
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    from biasinherit.files import atomic_write_text
+
+    token = secrets.token_hex(8)
+    marker = Path(run_dir).resolve() / ".shared-storage-check"
+    atomic_write_text(marker, token)
+    paths = [str(marker)] + ([str(Path(model).resolve())] if Path(model).exists() else [])
+    probe = ray.remote(num_cpus=0)(_probe_paths)
+    nodes = [n for n in ray.nodes() if n.get("Alive")]
+    refs = [
+        probe.options(
+            scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False)
+        ).remote(paths, token)
+        for n in nodes
+    ]
+    try:
+        answers = ray.get(refs, timeout=120)
+    except Exception as e:  # noqa: BLE001 - a node that cannot run our code at all
+        raise BiasInheritError(
+            f"a Ray node could not run biasinherit's storage check ({type(e).__name__})",
+            "install the same biasinherit on every node (pip install biasinherit[ray])",
+        ) from None
+    finally:
+        marker.unlink(missing_ok=True)
+    blind = [(host, miss) for host, miss in answers if miss]
+    if blind:
+        host, miss = blind[0]
+        raise BiasInheritError(
+            f"Ray node {host} does not see {miss[0]} ({len(blind)} of {len(nodes)} nodes); "
+            "the cells read and write the run folder there",
+            "put the run folder (and a local model folder) on storage every node mounts at "
+            "the same path (NFS or a cluster filesystem), and pass that path with -o",
+        )

@@ -1,7 +1,11 @@
 """Model loading: the embedded SmolLM2, a local Hugging Face folder, or a local GGUF file.
 
 Nothing here reaches a model hub: ``HF_HUB_OFFLINE=1`` is set before transformers loads.
-A GGUF file is dequantised once to an fp32 safetensors copy in the user's cache folder.
+A GGUF file is dequantised once to an fp32 safetensors copy in the user's cache folder, and
+only when a transformers model is loaded from it (``model_identity`` names it without
+converting). Models load in the device and dtype of ``biasinherit.device`` (safetensors
+only; a CUDA device loads the weights straight onto the GPU), optionally on a 4- or 8-bit
+base (bitsandbytes, the ``[qlora]`` extra) for QLoRA.
 """
 
 from __future__ import annotations
@@ -84,8 +88,8 @@ def _convert_gguf(gguf: Path, out: Path) -> None:
         raise
 
 
-def resolve_model(spec: str) -> ModelSource:
-    """Turn a model spec (embedded name, HF folder, or .gguf path) into a loadable folder."""
+def _locate(spec: str) -> tuple[Path | None, Path | None]:
+    """(HF folder, None) or (None, .gguf file) for a spec; a one-line error otherwise."""
     if spec in EMBEDDED:
         module, filename, how = EMBEDDED[spec]
         pkg = _package_dir(module)
@@ -101,7 +105,7 @@ def resolve_model(spec: str) -> ModelSource:
                     "name a Hugging Face model folder, a .gguf file, or "
                     f"one of: {', '.join(EMBEDDED)}",
                 )
-            return ModelSource(spec, path, f"dir:{path.resolve()}")
+            return path, None
         if path.suffix == ".gguf" and path.is_file():
             gguf = path
         else:
@@ -109,14 +113,47 @@ def resolve_model(spec: str) -> ModelSource:
                 f"unknown model {spec!r}",
                 f"use one of {', '.join(EMBEDDED)}, a local model folder or a .gguf file",
             )
+    return None, gguf
+
+
+def _converted_folder(gguf: Path) -> Path:
     st = gguf.stat()
     with gguf.open("rb") as f:  # by content, so every venv that ships the file shares the copy
         head = f.read(1 << 20)
     ident = content_hash(gguf.name, st.st_size, hashlib.sha256(head).hexdigest())
-    out = cache_dir("models") / f"{gguf.stem}-fp32-{ident}"
+    return cache_dir("models") / f"{gguf.stem}-fp32-{ident}"
+
+
+def model_identity(spec: str) -> str:
+    """A model's stable identity (as in ``resolve_model``), without converting a GGUF."""
+    folder, gguf = _locate(spec)
+    if folder is not None:
+        return f"dir:{folder.resolve()}"
+    return f"gguf:{gguf.name}:{gguf.stat().st_size}"
+
+
+def config_folder(spec: str) -> tuple[Path | None, Path | None]:
+    """Where a model's config.json is without converting anything: (folder, None), or
+    (None, .gguf file) for a GGUF that has no converted copy yet."""
+    folder, gguf = _locate(spec)
+    if folder is not None:
+        return folder, None
+    out = _converted_folder(gguf)
+    return (out, None) if (out / "config.json").exists() else (None, gguf)
+
+
+def resolve_model(spec: str) -> ModelSource:
+    """Turn a model spec (embedded name, HF folder, or .gguf path) into a loadable folder.
+
+    A GGUF is dequantised here, once (cached); ``model_identity`` avoids that.
+    """
+    folder, gguf = _locate(spec)
+    if folder is not None:
+        return ModelSource(spec, folder, f"dir:{folder.resolve()}")
+    out = _converted_folder(gguf)
     if not (out / "model.safetensors").exists():
         _convert_gguf(gguf, out)
-    return ModelSource(spec, out, f"gguf:{gguf.name}:{st.st_size}")
+    return ModelSource(spec, out, f"gguf:{gguf.name}:{gguf.stat().st_size}")
 
 
 def _quiet_transformers() -> None:
@@ -137,15 +174,86 @@ def load_tokenizer(folder: str):
     return tok
 
 
-def load_model(spec: str, *, adapter: str | os.PathLike | None = None):
-    """Load ``(model, tokenizer)`` in fp32 on the CPU, optionally with a LoRA adapter."""
-    import torch
+def _weights_kwargs(folder: Path, precision, quantize: str) -> dict:
+    """from_pretrained arguments for the device, dtype and (optional) 4/8-bit base."""
+    if not any(folder.glob("*.safetensors")):
+        raise BiasInheritError(
+            f"model folder {folder} has no .safetensors weights",
+            "biasinherit loads safetensors only; convert the checkpoint with "
+            "save_pretrained(..., safe_serialization=True)",
+        )
+    kw: dict = {"dtype": precision.torch_dtype, "use_safetensors": True}
+    if precision.device_type != "cpu":  # onto the GPU shard by shard, never a CPU copy first
+        kw.update(device_map={"": precision.device}, low_cpu_mem_usage=True)
+    if quantize != "none":
+        kw["quantization_config"] = _quantization_config(precision, quantize)
+    return kw
+
+
+def _quantization_config(precision, quantize: str):
+    """A bitsandbytes 4-bit (NF4) or 8-bit base for QLoRA: CUDA and the ``[qlora]`` extra."""
+    if quantize not in ("4bit", "8bit"):
+        raise BiasInheritError(f"unknown quantize {quantize!r}", "use none, 4bit or 8bit")
+    if precision.device_type != "cuda":
+        raise BiasInheritError(
+            f"quantize: {quantize} (QLoRA) needs a CUDA GPU; this run is on {precision.device}",
+            "drop train.quantize (or set it to none), or run with device: cuda",
+        )
+    if importlib.util.find_spec("bitsandbytes") is None:
+        raise BiasInheritError(
+            f"quantize: {quantize} needs bitsandbytes, which is not installed",
+            "pip install 'biasinherit[qlora]'",
+        )
+    from transformers import BitsAndBytesConfig
+
+    if quantize == "8bit":
+        return BitsAndBytesConfig(load_in_8bit=True)
+    return BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type="nf4",
+        bnb_4bit_use_double_quant=True,
+        bnb_4bit_compute_dtype=precision.torch_dtype,
+    )
+
+
+def load_model(
+    spec: str,
+    *,
+    adapter: str | os.PathLike | None = None,
+    precision=None,
+    quantize: str = "none",
+):
+    """Load ``(model, tokenizer)``, optionally with a LoRA adapter.
+
+    Parameters
+    ----------
+    spec : str
+        Embedded model name, local Hugging Face folder or .gguf file.
+    adapter : path, optional
+        A LoRA adapter folder (from ``train_lora``).
+    precision : biasinherit.device.Precision, optional
+        Device and dtype; default the process's (``device.current_precision``), which is
+        float32 on the CPU unless configured otherwise.
+    quantize : {"none", "4bit", "8bit"}
+        A bitsandbytes base for QLoRA (CUDA only, the ``[qlora]`` extra).
+    """
     from transformers import AutoModelForCausalLM
 
+    from biasinherit.device import current_precision
+    from biasinherit.preflight import check_weights_fit
+
+    precision = precision or current_precision()
     _quiet_transformers()
+    check_weights_fit(spec, precision, quantize)  # refuse before reading gigabytes
     src = resolve_model(spec)
     tok = load_tokenizer(str(src.folder))
-    model = AutoModelForCausalLM.from_pretrained(src.folder, dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(
+        src.folder, **_weights_kwargs(src.folder, precision, quantize)
+    )
+    if quantize != "none":
+        from peft import prepare_model_for_kbit_training
+
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
     if adapter is not None:
         from peft import PeftModel
 

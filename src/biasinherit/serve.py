@@ -1,11 +1,13 @@
 """A small OpenAI-compatible server for a local model: ``biasinherit serve``.
 
-``POST /v1/chat/completions`` (one user turn), ``GET /v1/models``, ``GET /health``. Requests
-that arrive together are decoded together in one batch by the project's transformers backend
-(each with its own seed, so batching does not change an answer). The model loads on the first
-request. For testing clients, ``fault`` makes the server answer an HTTP status (429, 500, 503,
-401) for the first N requests, for real over the wire. Binds to loopback by default; the
-request log holds body hashes and statuses, never headers or keys.
+``POST /v1/chat/completions`` (one user turn), ``GET /v1/models``, ``GET /health`` (with
+request and batch counts). Requests that arrive together are decoded together in one batch by
+the project's transformers backend (each with its own seed, so batching does not change an
+answer), in the device and dtype of ``--device``/``--dtype``. The listen backlog holds a
+client's whole burst of connections (256 requests in flight included). The model loads on
+the first request. For testing clients, ``fault`` makes the server answer an HTTP status
+(429, 500, 503, 401) for the first N requests, for real over the wire. Binds to loopback by
+default; the request log holds body hashes and statuses, never headers or keys.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class _Batcher:
         self.q: queue.Queue = queue.Queue()
         self.backend = None
         self._lock = threading.Lock()
+        self.stats = {"requests": 0, "batches": 0, "max_batch": 0}
         threading.Thread(target=self._loop, daemon=True).start()
 
     def submit(self, prompt: str, params: tuple, seed: int):
@@ -57,6 +60,9 @@ class _Batcher:
                     self.backend = make_backend(
                         "transformers", model=self.model, batch_size=self.batch_size
                     )
+                self.stats["batches"] += 1
+                self.stats["requests"] += len(items)
+                self.stats["max_batch"] = max(self.stats["max_batch"], len(items))
                 by_params: dict[tuple, list] = {}
                 for it in items:
                     by_params.setdefault(it[1], []).append(it)
@@ -129,7 +135,7 @@ def make_server(
 
         def do_GET(self) -> None:
             if self.path.rstrip("/") in ("/health", "/v1/health"):
-                self._send(200, {"status": "ok"})
+                self._send(200, {"status": "ok", **batcher.stats})
             elif self.path.rstrip("/") == "/v1/models":
                 self._send(200, {"object": "list", "data": [{"id": model, "object": "model"}]})
             else:
@@ -190,4 +196,9 @@ def make_server(
                 },
             )
 
-    return ThreadingHTTPServer((host, port), Handler)
+    return _Server((host, port), Handler)
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 512  # the default 5 drops a concurrent client's burst of connects
+    daemon_threads = True

@@ -16,9 +16,12 @@ from biasinherit.generate._generate import GenerateSpec, _Requests
 def _counter(spec: GenerateSpec):
     if spec.backend in ("transformers", "llamacpp"):
         try:
-            from biasinherit.models import chat_prompt, load_tokenizer, resolve_model
+            from biasinherit.models import chat_prompt, config_folder, load_tokenizer
 
-            tok = load_tokenizer(str(resolve_model(spec.model).folder))
+            folder, _ = config_folder(spec.model)  # a dry run never dequantises a GGUF
+            if folder is None:
+                raise LookupError(spec.model)
+            tok = load_tokenizer(str(folder))
             return lambda p: len(tok(chat_prompt(tok, p), add_special_tokens=False)["input_ids"])
         except Exception:  # a missing tokenizer only makes the count an estimate
             pass

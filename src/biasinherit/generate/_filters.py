@@ -1,9 +1,12 @@
 """Quality control: clean raw text, then keep rows that fit their label and show their group.
 
-Per row, in order: the topic is named (biographies), long enough, not a duplicate (nor a copy
-of its seed example), the group cue is present (biased rows: a group word for explicit cues,
-the person's name for implicit ones), and the label still fits (the task's label check).
-Every dropped row is counted by reason, so the filter rate per bias type is reported.
+Per row, in order: control and bidi characters stripped (the row rejected when they are a
+large share of it), no chat-template or role markers, not an echo of its prompt, the topic
+is named (biographies), long enough, reads as English and does not repeat itself, not a
+duplicate (nor a copy of its seed example), the group cue is present (biased rows: a group
+word for explicit cues, the person's name for implicit ones), not a near-duplicate of a kept
+row, and the label still fits (the task's label check). Every dropped row is counted by
+reason, so the filter rate per bias type is reported (gates: ``_quality``, ``_dedup``).
 """
 
 from __future__ import annotations
@@ -12,6 +15,15 @@ import re
 from collections import Counter
 
 from biasinherit.bias import Attribute, TaskSpec
+from biasinherit.generate._dedup import NearDuplicates
+from biasinherit.generate._quality import (
+    ECHO_THRESHOLD,
+    GARBAGE_SHARE,
+    chat_marker,
+    echo_score,
+    language_problem,
+    strip_unsafe,
+)
 
 _PREAMBLE = re.compile(r"^(sure|certainly|here('s| is| are)|of course)[^.:!\n]*[.:!]\s*", re.I)
 MIN_WORDS = 12
@@ -78,14 +90,32 @@ def filter_rows(
         key=lambda r: int(r["prompt_id"].rsplit(":", 1)[1]),
     )
     biography = task.kind == "biography"
+    near = NearDuplicates()
     for r in raws:
         counts["generated"] += 1
-        text = clean_text(r["raw"])
+        raw, n_unsafe = strip_unsafe(r["raw"])
+        if n_unsafe:
+            counts["cleaned_control_chars"] += 1
+            if n_unsafe > GARBAGE_SHARE * len(r["raw"]):
+                counts["filtered_control_chars"] += 1
+                continue
+        if chat_marker(raw):
+            counts["filtered_chat_template"] += 1
+            continue
+        text = clean_text(raw)
+        echo = echo_score(text, r["prompt"]) if r.get("prompt") else 0.0
+        if echo >= ECHO_THRESHOLD:
+            counts["filtered_prompt_echo"] += 1
+            continue
         if biography and not _topic_pattern(attribute, r["topic"]).search(text):
             counts["filtered_no_occupation"] += 1
             continue
         if len(text.split()) < task.min_words:
             counts["filtered_too_short"] += 1
+            continue
+        problem = language_problem(text)
+        if problem:
+            counts[f"filtered_{problem}"] += 1
             continue
         key = _norm(text)
         if key in seen or (r.get("example") and key == _norm(r["example"])):
@@ -95,14 +125,17 @@ def filter_rows(
         if r.get("group") and not has_group_cue(text, attribute, r):
             counts["filtered_no_group_cue"] += 1
             continue
-        candidates.append((r, text))
+        if near.check(text) is not None:
+            counts["filtered_near_duplicate"] += 1
+            continue
+        candidates.append((r, text, echo))
     fits = (
-        label_check([t for _, t in candidates], [r["topic"] for r, _ in candidates])
+        label_check([t for _, t, _ in candidates], [r["topic"] for r, _, _ in candidates])
         if label_check and candidates
         else [True] * len(candidates)
     )
     kept = []
-    for (r, text), ok in zip(candidates, fits, strict=True):
+    for (r, text, echo), ok in zip(candidates, fits, strict=True):
         if not ok:
             counts["filtered_label_mismatch"] += 1
             continue
@@ -126,6 +159,7 @@ def filter_rows(
                 "split": "train",
                 "cue": "generated",
                 "task": task.name,
+                "echo_score": echo,
                 "stereotypical": (
                     task.labels.get(r["topic"], {}).get("stereotype") == group
                     if biography

@@ -22,6 +22,7 @@ from biasinherit.generate._cache import GenerationCache, request_key
 from biasinherit.generate._checks import LABEL_CHECKS
 from biasinherit.generate._filters import filter_rows
 from biasinherit.generate._plan import group_names, plan_prompts, request_seed
+from biasinherit.generate._quality import ECHO_LIKE, quality_problem
 from biasinherit.generate.backends import BACKENDS, Generation, make_backend
 
 
@@ -58,6 +59,10 @@ class GenerateSpec:
 def backend_identity(spec: GenerateSpec) -> str:
     """The model identity used in cache keys, known without loading the model."""
     opts = spec.backend_options
+    if spec.backend == "planted":
+        from biasinherit.generate.backends.planted import IDENTITY
+
+        return IDENTITY
     if spec.backend == "openai":
         return f"openai:{str(opts.get('base_url', 'http://127.0.0.1:8000/v1')).rstrip('/')}:{spec.model}"
     if spec.backend == "llamacpp":
@@ -65,10 +70,12 @@ def backend_identity(spec: GenerateSpec) -> str:
 
         p = Path(_gguf_path(spec.model))
         return f"gguf:{p.name}:{p.stat().st_size}"
+    from biasinherit.device import current_precision
     from biasinherit.models import resolve_model
 
-    adapter = opts.get("adapter")
-    return resolve_model(spec.model).identity + (f"+{adapter}" if adapter else "")
+    adapter, p = opts.get("adapter"), current_precision().key
+    ident = resolve_model(spec.model).identity + (f"+{adapter}" if adapter else "")
+    return ident + (f"@{p}" if p else "")  # as TransformersBackend.identity
 
 
 class _Requests:
@@ -147,7 +154,7 @@ def generate_augmentation(
     reqs = _Requests(spec)
     check_name = spec.label_check or reqs.task.label_check
     # The model check scores with the generator itself where it is local (else the embedded).
-    local = spec.backend != "openai"
+    local = spec.backend == "transformers"  # a GGUF for llama.cpp is never dequantised
     check = LABEL_CHECKS.get(check_name)(reqs.task, model=spec.model if local else None)
     examples: dict[str, str] = {}
     done: dict[str, dict] = {}  # prompt_id -> raw row
@@ -192,14 +199,19 @@ def generate_augmentation(
                 )  # fmt: skip
             t0 = time.perf_counter()
             size = -(-len(todo) // -(-len(todo) // spec.batch_size))  # even chunks
+            streams = getattr(backend, "keeps_in_flight", False)  # an endpoint: no chunk drain
+            size = len(todo) if streams else size
+            # one chunk: progress per finished request, from `finished` on
+            tick = _ticker(progress, finished, max(total, finished + len(todo)), streams)
             for b in range(0, len(todo), size):
                 chunk = todo[b : b + size]
 
-                def save(i: int, g: Generation, chunk: list[Prompt] = chunk) -> None:
+                def save(i: int, g: Generation, chunk: list[Prompt] = chunk, tick=tick) -> None:
                     p = chunk[i]
                     reqs.cache.put(reqs.key(p), g)
                     done[p.prompt_id] = reqs.raw_row(p, g, examples[p.prompt_id])
                     stats["tokens"] += g.completion_tokens
+                    tick()
 
                 _run_chunk(backend, spec, reqs, chunk, save)
                 stats["requests_sent"] += len(chunk)
@@ -211,11 +223,16 @@ def generate_augmentation(
             filtered[bt] = filter_rows(reqs.attribute, reqs.task, bt, list(done.values()), check)
         if all(len(filtered[bt][0]) >= spec.n_per_type for bt in spec.bias_types):
             break
+        if any(quality_problem(filtered[bt][1]) for bt in spec.bias_types):
+            break  # unusable output: asking for more would only pay for more of it
     rows, summary = [], {}
     for bt in spec.bias_types:
         kept, counts = filtered[bt]
         rows += kept[: spec.n_per_type]
         counts["kept"] = min(len(kept), spec.n_per_type)
+        counts["kept_echo_like"] = sum(
+            r.get("echo_score", 0.0) >= ECHO_LIKE for r in kept[: spec.n_per_type]
+        )
         summary[bt] = counts
     order = sorted(done.values(), key=lambda r: (r["bias_type"], _index(r)))
     write_jsonl(out_dir / "generate" / "raw.jsonl", order)
@@ -233,6 +250,18 @@ def generate_augmentation(
     atomic_write_json(out_dir / "generate" / "stats.json", run_stats)
     atomic_write_json(out_dir / "generate" / "summary.json", summary)
     return summary
+
+
+def _ticker(progress, start: int, total: int, on: bool) -> Callable[[], None]:
+    """A callback that advances ``progress`` by one finished request (when ``on``)."""
+    n = [start]
+
+    def tick() -> None:
+        if on and progress:
+            n[0] += 1
+            progress(n[0], total)
+
+    return tick
 
 
 def _index(r: dict) -> int:
@@ -260,7 +289,10 @@ def _run_chunk(backend, spec: GenerateSpec, reqs: _Requests, chunk: list[Prompt]
         top_p=spec.top_p,
         seeds=[reqs.seed(p) for p in chunk],
     )
-    if "on_done" in inspect.signature(backend.generate).parameters:
+    if getattr(backend, "takes_plan", False):  # the positive control writes from the plan
+        for i, g in enumerate(backend.generate(chunk, **kw)):
+            save(i, g)
+    elif "on_done" in inspect.signature(backend.generate).parameters:
         backend.generate([p.text for p in chunk], on_done=save, **kw)
     else:
         for i, g in enumerate(backend.generate([p.text for p in chunk], **kw)):

@@ -50,13 +50,21 @@ def _warm_name_cache(countries: list[str]) -> None:
         )
 
 
-def group_names(attribute: Attribute, per_list: int = 60) -> dict[str, list[str]]:
+def group_names(
+    attribute: Attribute, per_list: int = 60, *, role: str | None = "generation"
+) -> dict[str, list[str]]:
     """First names per group, interleaved over the group's countries and name genders.
 
     A name must be a clean implicit cue: names found in another group's lists, or in the
     group's ``exclude_countries`` (e.g. common US names among Chinese ones), are dropped.
+    Prompts draw from the ``generation`` third of each list (never a test or training name,
+    see :func:`biasinherit.data.name_pool`); ``role=None`` gives the whole lists (detection).
     """
-    from biasinherit.data import first_names
+    from biasinherit.data import first_names, name_pool
+
+    def pool(c: str, gen: str) -> list[str]:
+        return (first_names(c, gen, per_list) if role is None
+                else name_pool(c, gen, role)[:per_list])  # fmt: skip
 
     specs = {g: attribute.names.get(g) or {} for g in attribute.groups}
     countries = {c for v in specs.values() for k in ("countries", "exclude_countries")
@@ -65,9 +73,7 @@ def group_names(attribute: Attribute, per_list: int = 60) -> dict[str, list[str]
     lists, excluded = {}, {}
     for g, spec in specs.items():
         genders = spec.get("genders", ["F", "M"])
-        lists[g] = [
-            first_names(c, gen, per_list) for c in spec.get("countries", []) for gen in genders
-        ]
+        lists[g] = [pool(c, gen) for c in spec.get("countries", []) for gen in genders]
         excluded[g] = {n for c in spec.get("exclude_countries", []) for gen in genders
                        for n in first_names(c, gen, 200)}  # fmt: skip
     out = {}

@@ -36,6 +36,16 @@ def with_config_extras(spec: GenerateSpec, cfg: Any) -> GenerateSpec:
     return replace(spec, **augment_options(cfg))
 
 
+def _batch_size(cfg: Any) -> int:
+    """``generate.batch_size``, with ``auto`` resolved for the run's device and dtype."""
+    if cfg.generate.batch_size != "auto":
+        return cfg.generate.batch_size
+    from biasinherit.device import current_precision
+    from biasinherit.preflight import batch_size
+
+    return batch_size("generate", cfg, current_precision())
+
+
 def spec_from_config(cfg: Any, n_per_type: int) -> GenerateSpec:
     """The spec the runner builds for ``cfg``, for ``n_per_type`` kept rows per bias type."""
     g = cfg.generate
@@ -45,7 +55,7 @@ def spec_from_config(cfg: Any, n_per_type: int) -> GenerateSpec:
         n_per_type=n_per_type,
         model=cfg.generator_model,
         backend=g.backend,
-        batch_size=g.batch_size,
+        batch_size=_batch_size(cfg),
         max_new_tokens=g.max_new_tokens,
         temperature=g.temperature,
         top_p=g.top_p,

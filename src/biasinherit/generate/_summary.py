@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from biasinherit.files import read_jsonl
+from biasinherit.files import read_json, read_jsonl
 
 
 def summary_table(summary: dict[str, dict]) -> pd.DataFrame:
@@ -24,10 +24,13 @@ def summary_table(summary: dict[str, dict]) -> pd.DataFrame:
     [10, 6, 4]
     """
     reasons = sorted({k for c in summary.values() for k in c if k.startswith("filtered_")})
+    cleaned = any(c.get("cleaned_control_chars") for c in summary.values())
     rows = {}
     for bt, c in summary.items():
         row = {"generated": int(c.get("generated", 0)), "kept": int(c.get("kept", 0))}
         row |= {k.removeprefix("filtered_").replace("_", " "): int(c.get(k, 0)) for k in reasons}
+        if cleaned:  # rows kept after their control or bidi characters were stripped
+            row["control chars stripped"] = int(c.get("cleaned_control_chars", 0))
         row["filter rate"] = float(c.get("filter_rate", 0.0))
         rows[bt] = row
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("bias type")
@@ -76,7 +79,6 @@ def load_generation(run_dir: str | Path) -> tuple[dict, list[dict]]:
     path = run_dir / "generate" / "summary.json"
     if not path.exists():
         return {}, []
-    import json
-
     aug = run_dir / "augmented.jsonl"
-    return json.loads(path.read_text()), read_jsonl(aug) if aug.exists() else []
+    summary = read_json(path, what="generation summary")
+    return summary, read_jsonl(aug) if aug.exists() else []

@@ -2,7 +2,8 @@
 
 Each backend is one file that registers itself in ``BACKENDS``: ``transformers`` (local,
 batched), ``llamacpp`` (optional extra ``[llamacpp]``), ``openai`` (any OpenAI-compatible
-HTTP endpoint). A request's output depends only on its prompt, sampling parameters and seed,
+HTTP endpoint), ``planted`` (a positive control without an LLM). A request's output
+depends only on its prompt, sampling parameters and seed,
 so cached rows and resumed runs match an uninterrupted run.
 """
 
@@ -53,7 +54,7 @@ def make_backend(name: str, *, model: str, batch_size: int = 32, **options: Any)
 
 
 # Registration happens on import; each module keeps its heavy imports inside methods.
-from biasinherit.generate.backends import llamacpp, openai, transformers  # noqa: E402,F401
+from biasinherit.generate.backends import llamacpp, openai, planted, transformers  # noqa: E402,F401
 from biasinherit.generate.backends.transformers import TransformersBackend  # noqa: E402
 
 __all__ = ["BACKENDS", "Backend", "Generation", "TransformersBackend", "make_backend"]

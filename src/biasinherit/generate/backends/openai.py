@@ -2,12 +2,16 @@
 
 ``POST {base_url}/chat/completions`` with the standard library only. The API key is read from
 the environment variable the config names (never from a file, never logged). Requests run
-``concurrency`` at a time; 429, 5xx and timeouts are retried with exponential backoff; an
-endpoint that is down, a rejected key and exhausted retries are one-line errors.
+``concurrency`` at a time, and the generate stage hands this backend all of a round's
+requests at once (``keeps_in_flight``), so a batching server (vLLM, TGI, llama.cpp's server,
+``biasinherit serve``) always has ``concurrency`` requests to batch, with no drain between
+chunks; 429, 5xx and timeouts are retried with exponential backoff; an endpoint that is
+down, a rejected key and exhausted retries are one-line errors.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import socket
@@ -43,6 +47,8 @@ class OpenAIBackend:
     max_retries : int
         Retries of one request on 429/5xx/timeout; waits ``backoff * 2**attempt`` seconds.
     """
+
+    keeps_in_flight = True  # give it every request at once: it bounds what is in flight
 
     def __init__(
         self,
@@ -131,8 +137,11 @@ class OpenAIBackend:
                 with urllib.request.urlopen(req, timeout=self.timeout) as resp:
                     data = json.loads(resp.read())
                 usage = data.get("usage") or {}
+                content = data["choices"][0]["message"].get("content") or ""
+                if not isinstance(content, str):
+                    raise TypeError("content is not text")
                 return Generation(
-                    data["choices"][0]["message"].get("content") or "",
+                    content,
                     int(usage.get("prompt_tokens", 0)),
                     int(usage.get("completion_tokens", 0)),
                 )
@@ -161,8 +170,12 @@ class OpenAIBackend:
                     f"cannot reach {self.base_url}: {_reason(e.reason)}",
                     "start the server or fix augment.base_url",
                 ) from None
-            except (ConnectionError, json.JSONDecodeError, KeyError, IndexError) as e:
-                last = f"bad response ({type(e).__name__})"
+            except (ConnectionError, http.client.HTTPException) as e:
+                last = f"connection lost ({type(e).__name__})"
+            except (ValueError, KeyError, IndexError, TypeError, AttributeError) as e:
+                # Not JSON (ValueError covers JSONDecodeError and undecodable bytes), or
+                # JSON of the wrong shape: the endpoint is not OpenAI-compatible, or broken.
+                last = f"malformed response ({type(e).__name__})"
         hint = (
             "lower augment.concurrency or retry later"
             if last == "HTTP 429"

@@ -7,6 +7,9 @@ rows are dropped once an eighth of the batch is done), the output layer runs on 
 position only, the chat-template head all prompts share is computed once, and the KV cache
 is written in place into room reserved for the whole answer (transformers' dynamic cache
 concatenates, copying every layer's cache at every step: 40 % of a decode step at batch 64).
+The model, its KV cache and the batch live on the run's device in its dtype
+(``biasinherit.device``); the per-row random draws stay on the CPU, so a row samples the
+same uniforms on any device, and the logits are sampled in float32.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ class TransformersBackend:
         KV cache. ``reserved`` (default) writes in place into room for prompt + answer and
         lets finished rows leave the batch; ``dynamic`` is transformers' growing cache (same
         outputs, slower); ``static`` preallocates and keeps finished rows in the batch.
+    precision : biasinherit.device.Precision, optional
+        Device and dtype (default the process's: ``device.current_precision``).
     """
 
     def __init__(
@@ -46,14 +51,19 @@ class TransformersBackend:
         batch_size: int = 192,
         adapter: str | None = None,
         cache: str = "reserved",
+        precision=None,
     ) -> None:
+        from biasinherit.device import current_precision
         from biasinherit.models import load_model, resolve_model
 
+        precision = precision or current_precision()
         self.model_spec = model
         self.batch_size = batch_size
         self.cache = cache
-        self.model, self.tok = load_model(model, adapter=adapter)
+        self.model, self.tok = load_model(model, adapter=adapter, precision=precision)
+        self.device = self.model.device
         self.identity = resolve_model(model).identity + (f"+{adapter}" if adapter else "")
+        self.identity += f"@{precision.key}" if precision.key else ""  # float32: as before
         eos = {self.tok.eos_token_id}
         cfg_eos = getattr(self.model.generation_config, "eos_token_id", None)
         eos |= set(cfg_eos if isinstance(cfg_eos, list) else [cfg_eos])
@@ -113,9 +123,16 @@ class TransformersBackend:
         shared = _shared_prefix(rows) if self.cache == "reserved" and n > 1 else 0
         width = max(len(r) for r in rows) - shared
         pad = self.tok.pad_token_id if self.tok.pad_token_id is not None else self.eos_ids[0]
-        ids = torch.tensor([[pad] * (width - len(r) + shared) + r[shared:] for r in rows])
+        dev = self.device
+        ids = torch.tensor(
+            [[pad] * (width - len(r) + shared) + r[shared:] for r in rows], device=dev
+        )
         mask = torch.tensor(
-            [[1] * shared + [0] * (width - len(r) + shared) + [1] * (len(r) - shared) for r in rows]
+            [
+                [1] * shared + [0] * (width - len(r) + shared) + [1] * (len(r) - shared)
+                for r in rows
+            ],
+            device=dev,
         )  # left padding after the shared head
         capacity = shared + width + max_new_tokens
         if self.cache == "static":
@@ -126,16 +143,16 @@ class TransformersBackend:
             kv = DynamicCache()
         if shared:
             with torch.inference_mode():
-                head = torch.tensor([rows[0][:shared]])
+                head = torch.tensor([rows[0][:shared]], device=dev)
                 self.model(input_ids=head, past_key_values=kv, use_cache=True, logits_to_keep=1)
             kv.batch_repeat_interleave(n)
         gens = [torch.Generator().manual_seed(int(s) % (2**63)) for s in seeds]
         alive = list(range(n))  # original row of each batch position
         tokens: list[list[int]] = [[] for _ in range(n)]
-        eos = torch.tensor(self.eos_ids)
+        eos = torch.tensor(self.eos_ids, device=dev)
         pos = (mask.cumsum(-1) - 1).clamp(min=0)
         step_ids, step_pos = ids, pos[:, shared:]
-        finished = torch.zeros(n, dtype=torch.bool)  # rows done, still in the batch
+        finished = torch.zeros(n, dtype=torch.bool, device=dev)  # rows done, still in the batch
         with torch.inference_mode():
             for step in range(max_new_tokens):
                 logits = (
@@ -152,13 +169,14 @@ class TransformersBackend:
                 )
                 nxt = _sample(logits, temperature, top_p, [gens[i] for i in alive])
                 done = torch.isin(nxt, eos) | finished
-                for j, i in enumerate(alive):
-                    if not done[j]:
-                        tokens[i].append(int(nxt[j]))
+                # one transfer per step (a GPU would otherwise sync once per row)
+                for i, t, d in zip(alive, nxt.tolist(), done.tolist(), strict=True):
+                    if not d:
+                        tokens[i].append(t)
                 if step == max_new_tokens - 1 or bool(done.all()):
                     break
                 step_pos = step_pos[:, -1:] + 1
-                mask = torch.cat([mask, torch.ones(len(alive), 1, dtype=mask.dtype)], 1)
+                mask = torch.cat([mask, mask.new_ones(len(alive), 1)], 1)
                 step_ids = nxt[:, None]
                 if not bool(done.any()):
                     continue
@@ -256,12 +274,13 @@ def _sample(logits, temperature: float, top_p: float, gens: list) -> object:
     if temperature <= 0:
         return logits.argmax(-1)
     probs = torch.softmax(logits / temperature, -1)
-    u = torch.stack([torch.rand(1, generator=g) for g in gens])
+    # each row's uniform from its own CPU generator: the same draw on every device
+    u = torch.stack([torch.rand(1, generator=g) for g in gens]).to(probs.device)
     top_p_, top_i = probs.topk(min(_TOP_K, probs.shape[-1]), -1)
     inside = top_p_.sum(-1) > top_p  # the next token would start past the nucleus
     if bool(inside.all()):
         return _nucleus_pick(top_p_, top_i, u, top_p)
-    out = torch.empty(len(gens), dtype=torch.long)
+    out = torch.empty(len(gens), dtype=torch.long, device=probs.device)
     out[inside] = _nucleus_pick(top_p_[inside], top_i[inside], u[inside], top_p)
     wide = ~inside
     full_p, full_i = probs[wide].sort(-1, descending=True)

@@ -44,12 +44,17 @@ def render() -> str:
     lines += ["", "## Mitigations", "", "| name | description |", "|---|---|"]
     for n, m in MITIGATIONS.items():
         lines.append(f"| `{n}` | {(m.__doc__ or '').strip().splitlines()[0]} |")
-    from biasinherit.train._measures import ORDER
-
-    lines += ["", "## Ablation measures (`biasinherit ablation --measure NAME`)", ""]
-    lines += ["| name | role | metrics row (task / metric / group) | title |", "|---|---|---|---|"]
-    for m in ORDER:
-        lines.append(f"| `{m.name}` | {m.role} | {m.task} / {m.metric} / {m.group} | {m.title} |")
+    lines += ["", "## Measures (declared by the tasks; `biasinherit ablation --measure NAME`)", ""]
+    lines += ["| name | task | role | unit, stimulus | bias direction | title |"]
+    lines += ["|---|---|---|---|---|---|"]
+    for n, t in TASKS.items():
+        for m in t.measures:
+            unit = "points" if m.percent else m.unit_label
+            sign = {1: "+", -1: "−", 0: "either"}[m.direction] if m.role == "bias" else "–"
+            lines.append(
+                f"| `{m.name}` | {n} | {m.role} | {unit}; per `{m.unit}`, stimulus "
+                f"`{m.stimulus}` | {sign} | {m.title} |"
+            )
     lines += ["", "## Generator backends", "", "| name | description |", "|---|---|"]
     for n, b in BACKENDS.items():
         lines.append(f"| `{n}` | {(b.__doc__ or '').strip().splitlines()[0]} |")

@@ -66,7 +66,7 @@ def test_user_biographies_csv_and_jsonl(tmp_path):
     "content,match",
     [
         ("text,occupation\nabc,nurse\n", "no group column"),
-        ("text,occupation,gender\nabc,pilot,F\n", "unknown occupation 'pilot'"),
+        ("text,occupation,gender\nabc,pilot,F\n", r"unknown occupation \('pilot' on line 2\)"),
         ("text,occupation,gender\nabc,nurse,x\n", "unknown gender"),
     ],
 )

@@ -19,7 +19,10 @@ def test_smoke_run_produces_every_artifact(smoke_run):
         "metrics.csv",
         "report.md",
         "figures/occupation.png",
-        "figures/salary.png",
+        "figures/trend.png",
+        "analysis/levels.parquet",
+        "analysis/trend.parquet",
+        "analysis/calibration.json",
         "timings.json",
         "generate/summary.json",
         "audit.json",  # the audit: section is on by default
@@ -68,7 +71,9 @@ def test_metrics_table_is_long_and_complete(smoke_run):
     assert set(gap.group) == {"female-male", "stereotypical-anti-stereotypical"}
     assert (m[m.task == "salary"].metric == "unparseable").any()
     items = pd.read_parquet(smoke_run / "eval" / "none__r0.00__none__s0" / "occupation.parquet")
-    assert len(items) == 24 and {"pred", "correct", "p_true"} <= set(items.columns)
+    # smoke: one pair per occupation and cue (strong, weak) and per ambiguous occupation pair
+    assert len(items) == 2 * (6 + 6 + 4) and {"pred", "correct", "p_true"} <= set(items.columns)
+    assert items["stimulus"].nunique() == 16
 
 
 def test_training_learns_the_task(smoke_run):
@@ -84,6 +89,17 @@ def test_report_shows_the_table_and_escapes_generated_text(smoke_run):
     # columns: bias type | γ | mitigation | measure
     assert "| contrastive_single_explicit | 0.50 | none |" in text
     assert "figures/occupation.png" in text and "<script" not in text
+
+
+def test_report_leads_with_the_trend_and_says_one_seed_is_not_enough(smoke_run):
+    text = (smoke_run / "report.md").read_text()
+    first = text.index("## ")
+    assert text[first:].startswith("## Does the model inherit the bias?")
+    assert "**Inconclusive.**" in text and "training variance is unknown" in text
+    assert "stimuli only (12; 1 seed" in text  # every interval says what it resamples
+    card = json.loads((smoke_run / "card.json").read_text())
+    assert card["headline"] and card["trend"][0]["verdict"] == "inconclusive"
+    assert {"n_seeds", "n_stimuli", "resamples"} <= set(card["downstream_bias"][0])
 
 
 def test_rerun_recomputes_nothing(smoke_run):

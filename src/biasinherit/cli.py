@@ -51,6 +51,46 @@ RunDirOpt = Annotated[
     Path | None, typer.Option("--out", "-o", help="Run folder (default runs/<name>).")
 ]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
+DeviceOpt = Annotated[
+    str | None,
+    typer.Option("--device", help="auto (a CUDA GPU if there is one), cpu, cuda, cuda:N or mps."),
+]
+DtypeOpt = Annotated[
+    str | None,
+    typer.Option("--dtype", help="auto, float32, bfloat16 or float16 (docs/SCALE.md)."),
+]
+
+
+def _device_sets(device: str | None, dtype: str | None) -> list[str]:
+    """--device/--dtype as config overrides (commands that read an experiment config)."""
+    return [f"device={device}"] * bool(device) + [f"dtype={dtype}"] * bool(dtype)
+
+
+def _use_precision(device: str | None, dtype: str | None, model: str):
+    """Decide device and dtype for a command without a config; every model it loads uses it."""
+    from biasinherit.device import resolve_precision, use_precision
+    from biasinherit.models import model_identity
+
+    p = resolve_precision(device or "auto", dtype or "auto", model_identity(model))
+    return use_precision(p)
+
+
+def _preflight(cfg) -> None:
+    """The memory preflight of a whole run, with light imports only."""
+    from biasinherit.device import resolve_precision
+    from biasinherit.models import model_identity
+    from biasinherit.preflight import check_run
+
+    check_run(cfg, resolve_precision(cfg.device, cfg.dtype, model_identity(cfg.model)))
+
+
+def _stage_check(model: str, stages: list[str], precision, **sections) -> None:
+    """The preflight for a stage command that has no experiment config."""
+    from biasinherit.config import ExperimentConfig
+    from biasinherit.preflight import check_run
+
+    cfg = ExperimentConfig(model=model, **sections)
+    check_run(cfg, precision, stages)
 
 
 def _cfg(config: Path | None, preset: str | None, sets: list[str] | None):
@@ -60,7 +100,16 @@ def _cfg(config: Path | None, preset: str | None, sets: list[str] | None):
 
 
 def _run_dir(cfg, out: Path | None) -> Path:
-    return out or Path("runs") / cfg.name
+    return _uses(out or Path("runs") / cfg.name)
+
+
+_ACTIVE_RUN: list[Path] = []  # where an unexpected error's traceback is kept
+
+
+def _uses(run_dir: Path) -> Path:
+    """Remember the command's run folder: an unexpected error logs its traceback there."""
+    _ACTIVE_RUN[:] = [run_dir]
+    return run_dir
 
 
 @app.callback()
@@ -81,22 +130,37 @@ def run(
     address: Annotated[
         str | None, typer.Option(help="Ray cluster address (with --executor ray).")
     ] = None,
+    device: DeviceOpt = None,
+    dtype: DtypeOpt = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Print the grid's cost (passes, tokens, hours); run nothing."
+        ),
+    ] = False,
+    fmt: Annotated[str, typer.Option("--format", help="With --dry-run: table or json")] = "table",
 ) -> None:
     """Run the whole study: generate -> mix -> train -> evaluate -> report.
 
     Cached and resumable: rerun the same command after a kill and finished cells are reused.
+    A preflight first checks that every stage fits the device's memory.
 
     Examples:
       biasinherit run                          # the quick preset
       biasinherit run --preset smoke -o runs/smoke
       biasinherit run study.yaml --set seeds=[0,1]
+      biasinherit run --preset paper --dry-run --set model=/models/Llama-3.1-8B-Instruct
+      biasinherit run study.yaml --device cuda --dtype bfloat16
       biasinherit run study.yaml --executor ray --address ray://head:10001
     """
-    from biasinherit.runner import Run
-
     extra = [f"executor={executor}"] if executor else []
     extra += [f"ray_address={address}"] if address else []
-    cfg = _cfg(config, preset, [*(sets or []), *extra])
+    cfg = _cfg(config, preset, [*(sets or []), *extra, *_device_sets(device, dtype)])
+    if dry_run:
+        return _run_dry_run(cfg, fmt)
+    _preflight(cfg)  # refuses what cannot fit before the heavy imports below
+    from biasinherit.runner import Run
+
     r = Run(cfg, _run_dir(cfg, out))
     report = r.run()
     typer.echo(f"report: {report}")
@@ -118,6 +182,8 @@ def generate(
         bool, typer.Option("--dry-run", help="Print requests, tokens and cost; generate nothing.")
     ] = False,
     fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    device: DeviceOpt = None,
+    dtype: DtypeOpt = None,
 ) -> None:
     """Generate augmented rows with provenance into RUN/augmented.jsonl.
 
@@ -125,9 +191,9 @@ def generate(
 
     Example: biasinherit generate --preset quick -b neutral -b contrastive_single_explicit --n 30
     """
-    from biasinherit.runner import Run
+    cfg = _cfg(config, preset, [*(sets or []), *_device_sets(device, dtype)])
+    from biasinherit.runner import Run  # pandas: after the config, so its errors are instant
 
-    cfg = _cfg(config, preset, sets)
     if bias_type:
         cfg.generate.bias_types = list(bias_type)
         from biasinherit.config import _check_names
@@ -136,15 +202,51 @@ def generate(
     if dry_run:  # generate-extra
         return _generate_dry_run(cfg, n)
     r = Run(cfg, _run_dir(cfg, out))
+    r.lock()
+    r.check_memory(["generate"])
     r.write_config()
     if n is not None:
         r._n_augmented_needed = lambda: n  # type: ignore[method-assign]
-    summary = r.generate()
+    summary = r.generate(check=False)
     if fmt == "json":
         typer.echo(json.dumps(summary, indent=2))
     else:
         _print_generation(r.dir)
+    r.check_generation(summary)  # after the tables, so the counts behind a stop are shown
     typer.echo(f"wrote {r.dir / 'augmented.jsonl'}")
+
+
+def _run_dry_run(cfg, fmt: str) -> None:
+    """``run --dry-run``: memory per stage against this machine, and the grid's cost."""
+    import tempfile
+
+    from biasinherit.costs import cost_lines, grid_cost
+    from biasinherit.device import Precision, memory_available
+    from biasinherit.preflight import fmt_gb, run_needs
+    from biasinherit.runner import Run
+
+    if fmt not in ("table", "json"):
+        raise BiasInheritError(f"unknown --format {fmt!r}", "use table or json")
+    try:
+        precision, here = Run(cfg, tempfile.gettempdir()).precision, True
+    except BiasInheritError as e:  # plan here for a device this machine lacks (a GPU)
+        dtype = "bfloat16" if cfg.dtype == "auto" else cfg.dtype
+        precision, here = Precision(cfg.device.replace("auto", "cuda"), dtype, e.message), False
+    needs = run_needs(cfg, precision)
+    cpu = None if here else Precision("cpu", "float32", "this machine's CPU")
+    cost = grid_cost(cfg, precision, here=cpu)
+    free, _, what = memory_available(precision) if here else (None, None, "")
+    cost["memory"] = {n.stage: n.total for n in needs} | {"available": free}
+    if fmt == "json":
+        typer.echo(json.dumps(cost, indent=1, default=str))
+        return
+    typer.echo("\n".join(cost_lines(cost)))
+    mem = ", ".join(f"{n.stage} {fmt_gb(n.total)}" for n in needs)
+    if not here:
+        typer.echo(f"memory on {precision.device} {precision.dtype}: {mem}")
+        return
+    verdict = "fits" if free is None or all(n.total <= free for n in needs) else "does NOT fit"
+    typer.echo(f"memory here: {mem}; {what} {fmt_gb(free or 0)}: {verdict}")
 
 
 def _print_generation(run_dir: Path) -> None:
@@ -197,6 +299,8 @@ def mix(
         raise BiasInheritError(
             f"--ratios {ratios!r} is not a list of numbers", "e.g. --ratios 0,0.1,0.5"
         ) from None
+    if not rs:
+        raise BiasInheritError("--ratios names no bias ratio", "e.g. --ratios 0,0.1,0.5")
     if mode not in ("fixed_original", "fixed_total"):
         raise BiasInheritError(f"unknown mix mode {mode!r}", "use fixed_original or fixed_total")
     aug = read_jsonl(augmented)
@@ -223,6 +327,8 @@ def train(
         str, typer.Option(help="none, token, mask, loss, reweight, counterfactual, or a+b")
     ] = "none",
     seed: int = 0,
+    device: DeviceOpt = None,
+    dtype: DtypeOpt = None,
 ) -> None:
     """Fine-tune a LoRA adapter (safetensors) on a mix for occupation classification.
 
@@ -230,9 +336,12 @@ def train(
     """
     from biasinherit.evaluate import get_task
     from biasinherit.files import read_jsonl
+    from biasinherit.runner import Run
     from biasinherit.train import TrainSpec, get_mitigation, train_lora
 
-    cfg = _cfg(config, preset, sets)
+    cfg = _cfg(config, preset, [*(sets or []), *_device_sets(device, dtype)])
+    r = Run(cfg, out)
+    r.check_memory(["train"])
     rows = read_jsonl(mix_file)
     mit = get_mitigation(mitigation, cfg.mitigation_params)
     rows = mit.prepare_rows(rows)
@@ -245,10 +354,12 @@ def train(
         out,
         seed=seed,
         mitigation=mit,
+        precision=r.precision,
     )
     typer.echo(
-        f"adapter: {out}  steps {log['steps']}  {log['seconds']} s  "
-        f"{log['useful_tokens_per_s']} useful tokens/s  final loss {log['loss'][-1]}"
+        f"adapter: {out}  {log['device']} {log['dtype']}  steps {log['steps']}  "
+        f"{log['seconds']} s  {log['useful_tokens_per_s']} useful tokens/s  "
+        f"final loss {log['loss'][-1]}"
     )
 
 
@@ -266,6 +377,8 @@ def evaluate(
         Path | None, typer.Option("--out", "-o", help="Folder for per-item parquet and metrics.")
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    device: DeviceOpt = None,
+    dtype: DtypeOpt = None,
 ) -> None:
     """Evaluate a model (or model + adapter) on tasks; print the metrics table.
 
@@ -275,9 +388,13 @@ def evaluate(
     from biasinherit.models import load_model
 
     names = [t.strip() for t in tasks.split(",") if t.strip()]
+    if not names:
+        raise BiasInheritError("--tasks names no task", "e.g. --tasks occupation,salary")
     for t in names:
         get_task(t)
-    m, tok = load_model(model, adapter=adapter)
+    precision = _use_precision(device, dtype, model)
+    _stage_check(model, ["evaluate"], precision)
+    m, tok = load_model(model, adapter=adapter, precision=precision)
     frame = evaluate_model(m, tok, names, n_per_group=limit, items_dir=out)
     if out:
         from biasinherit.files import atomic_write_bytes
@@ -295,6 +412,7 @@ def report(run_dir: Annotated[Path, typer.Argument(help="A run folder.")]) -> No
     """Write RUN/report.md and RUN/figures/*.png from the run's metrics table."""
     from biasinherit.report import write_report
 
+    _uses(run_dir)
     typer.echo(f"report: {write_report(run_dir)}")
 
 
@@ -315,15 +433,39 @@ def init(
         "# Start from a preset with `preset: quick` and state only what differs.\n"
     )
     lines = []
-    schema = ExperimentConfig.model_json_schema()
+    stack: list[tuple[int, str]] = []  # (indent, key) of the sections above the line
     for line in dump_config(ExperimentConfig()).splitlines():
-        key = line.split(":")[0].strip()
-        desc = schema.get("properties", {}).get(key, {}).get("description")
-        for section in schema.get("$defs", {}).values():
-            desc = desc or section.get("properties", {}).get(key, {}).get("description")
+        key, indent = line.split(":")[0].strip(), len(line) - len(line.lstrip())
+        if key.startswith("- "):  # a list item
+            lines.append(line)
+            continue
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        desc = _field_doc([k for _, k in stack] + [key])  # by path: values.group != columns.group
+        if line.rstrip().endswith(":"):
+            stack.append((indent, key))
         lines.append(f"{line}  # {desc}" if desc and not line.rstrip().endswith(":") else line)
     atomic_write_text(path, header + "\n".join(lines) + "\n")
     typer.echo(f"wrote {path}")
+
+
+def _field_doc(path: list[str]) -> str | None:
+    """The description of a config key given by its path (``original.values.group``)."""
+    from pydantic import BaseModel
+
+    from biasinherit.config import ExperimentConfig
+
+    model: object = ExperimentConfig
+    field = None
+    for part in path:
+        fields = (
+            model.model_fields if isinstance(model, type) and issubclass(model, BaseModel) else {}
+        )
+        if part not in fields:
+            return None
+        field = fields[part]
+        model = field.annotation
+    return field.description if field else None
 
 
 def _listing(title: str, rows: list[tuple[str, str]], fmt: str) -> None:
@@ -382,6 +524,8 @@ def serve(
     log: Annotated[
         Path | None, typer.Option(help="JSONL log of request hashes and statuses.")
     ] = None,
+    device: DeviceOpt = None,
+    dtype: DtypeOpt = None,
 ) -> None:
     """Serve a local model as an OpenAI-compatible endpoint (/v1/chat/completions).
 
@@ -389,10 +533,18 @@ def serve(
     """
     from biasinherit.serve import make_server
 
+    precision = _use_precision(device, dtype, model)
+    _stage_check(model, ["generate"], precision, generate={"batch_size": batch_size})
+
     server = make_server(
-        model=model, host=host, port=port, batch_size=batch_size, api_key_env=api_key_env,
-        fault=fault, log=log,
-    )  # fmt: skip
+        model=model,
+        host=host,
+        port=port,
+        batch_size=batch_size,
+        api_key_env=api_key_env,
+        fault=fault,
+        log=log,
+    )
     h, p = server.server_address[:2]
     typer.echo(f"serving {model} on http://{h}:{p}/v1", err=True)
     try:
@@ -437,19 +589,34 @@ def audit(
         ),
     ] = "auto",
     samples: Annotated[
-        int, typer.Option("--samples", min=1, help="Sampled answers per question and persona.")
+        int,
+        typer.Option(
+            "--samples", min=1, help="Sampled answers per question, persona and option order."
+        ),
     ] = 20,
+    option_orders: Annotated[
+        int,
+        typer.Option(
+            "--option-orders",
+            min=1,
+            help="Ask each WVS question in this many option orders and average (1: as "
+            "listed; 2: also reversed).",
+        ),
+    ] = 2,
     seed: int = 0,
     fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    device: DeviceOpt = None,
+    dtype: DtypeOpt = None,
 ) -> None:
     """Explain why bias will transfer, before training: RUN/audit.json + RUN/figures/audit_*.png.
 
     Three misalignment factors: values (the generator answers World Values Survey questions
-    as a person from the US, China, Egypt and Japan; 1 − Jensen–Shannon distance to the real
-    answers), group data (gender make-up of neutral-prompt generations per occupation vs the
-    original data and vs parity, chi-square), data distribution (all-MiniLM-L6-v2 embeddings;
-    MMD with a permutation p-value and a classifier two-sample test per bias type and group);
-    plus identity-term and stereotype-word rates.
+    as a person from the US, China, Egypt and Japan, options as listed and reversed; 1 −
+    Jensen–Shannon distance to the real answers over the questions common to every country;
+    the option-position bias), group data (gender make-up of neutral-prompt generations per
+    occupation vs the original data and vs parity, chi-square), data distribution
+    (all-MiniLM-L6-v2 embeddings; MMD with a permutation p-value and a classifier two-sample
+    test per bias type and group); plus identity-term and stereotype-word rates.
 
     Examples:
       biasinherit generate --preset smoke -o runs/a --n 8 -b neutral -b contrastive_single_explicit
@@ -458,8 +625,10 @@ def audit(
     """
     from biasinherit.analyze import audit_run
 
+    _uses(run_dir)
     if fmt not in ("table", "json"):
         raise BiasInheritError(f"unknown --format {fmt!r}", "use table or json")
+    _use_precision(device, dtype, model or "smollm2-135m-instruct")  # the embedder and the values
     res = audit_run(
         run_dir,
         values=values,
@@ -470,6 +639,7 @@ def audit(
         seed=seed,
         values_from=values_from,
         n_samples=samples,
+        option_orders=option_orders,
         log=lambda m: typer.echo(m, err=True),
     )
     if fmt == "json":
@@ -484,32 +654,173 @@ def audit(
 # --- commands: evaluate-extra ---
 
 
+def _analysis(run_dir: Path, fresh: bool = True) -> dict:
+    from biasinherit.analysis import analyze_run, load_analysis
+
+    _uses(run_dir)
+    if fresh:
+        analyze_run(run_dir)
+    return load_analysis(run_dir)
+
+
+def _show(frame, cols: list[str], fmt: str) -> None:
+    if fmt == "json":
+        typer.echo(frame[[c for c in cols if c in frame]].to_json(orient="records", indent=1))
+    else:
+        typer.echo(
+            frame[[c for c in cols if c in frame]].to_string(
+                index=False, float_format=lambda x: f"{x:.4g}"
+            )
+        )
+
+
+def _check_format(fmt: str, allowed: tuple[str, ...] = ("table", "json")) -> None:
+    if fmt not in allowed:
+        raise BiasInheritError(f"unknown --format {fmt!r}", f"use {' or '.join(allowed)}")
+
+
 @app.command()
-def significance(
-    run_dir: Annotated[Path, typer.Argument(help="A run folder with eval/<cell>/<task>.parquet.")],
-    alpha: Annotated[float, typer.Option(help="Show tests with BH-adjusted p below this.")] = 0.05,
-    n_perm: Annotated[int, typer.Option(help="Permutations per test (exact when small).")] = 10_000,
+def trend(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder.")],
     fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
 ) -> None:
-    """Paired tests of every cell against the γ = 0 cell (same items), BH/Holm corrected.
+    """Does the model inherit the bias? The dose-response test per bias measure and bias type:
+    the change of the measure from the lowest to the highest γ (slope over γ), its 95 %
+    interval over seeds × stimuli, Holm p, the minimum detectable effect and the verdict.
 
-    Writes RUN/significance.parquet and prints the tests below --alpha.
+    Example: biasinherit trend runs/quick --format json
+    """
+    from biasinherit.report._inference import _calibration, headline_sentences
+
+    _check_format(fmt)
+    tables = _analysis(run_dir)
+    t = tables.get("trend")
+    if t is None or t.empty:
+        raise BiasInheritError(
+            f"no trend in {run_dir}: it needs γ = 0 and at least one γ > 0",
+            "run with ratios such as [0.0, 0.2, 0.5]",
+        )
+    cols = [
+        "measure",
+        "bias_type",
+        "ratios",
+        "change",
+        "change_ci_low",
+        "change_ci_high",
+        "p_value",
+        "p_holm",
+        "change_mde",
+        "n_seeds",
+        "n_stimuli",
+        "resamples",
+        "verdict",
+        "primary",
+        "value",
+        "ci_low",
+        "ci_high",
+        "se",
+        "se_seeds",
+        "se_stimuli",
+    ]
+    if fmt == "json":
+        return _show(t, cols, fmt)
+    typer.echo("\n".join(s.replace("**", "") for s in headline_sentences(t, _calibration(run_dir))))
+    typer.echo("")
+    _show(t, cols[:13], fmt)
+
+
+@app.command()
+def calibrate(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder (two seeds or more).")],
+    n_trend: Annotated[int, typer.Option(help="A/A resamples for the trend test.")] = 400,
+    n_rule: Annotated[int, typer.Option(help="A/A resamples for the mitigation rule.")] = 200,
+    seed: Annotated[int, typer.Option(help="Seed of the resampling.")] = 0,
+    fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+) -> None:
+    """Measure this run's tests on its own data: the false-positive rate of the trend test
+    and of the mitigation rule on A/A resamples (every effect removed, whole runs' residuals
+    redrawn), with Monte-Carlo intervals, and the minimum detectable effect from planted
+    slopes. Writes RUN/analysis/calibration.json.
+
+    Example: biasinherit calibrate runs/ablation --n-trend 1000
+    """
+    from biasinherit.analysis import calibrate_run
+
+    _check_format(fmt)
+    cfg_alpha = _analysis(run_dir)["plan"].get("alpha", 0.05)
+    res = calibrate_run(
+        run_dir,
+        n_trend=n_trend,
+        n_rule=n_rule,
+        seed=seed,
+        alpha=cfg_alpha,
+        log=lambda m: typer.echo(m, err=True),
+    )
+    if fmt == "json":
+        typer.echo(json.dumps(res, indent=1, default=str))
+        return
+    if not res["trend"]:
+        typer.echo("trend test: not calibrated (needs γ = 0 and two ratios above it)")
+    for r in res["trend"]:
+        typer.echo(
+            f"trend {r['measure']} ({r['bias_type']}): false-positive rate "
+            f"{100 * r['false_positive_rate']:.1f} % [{100 * r['fpr_ci_low']:.1f}, "
+            f"{100 * r['fpr_ci_high']:.1f}] over {r['n_resamples']} A/A resamples at α = "
+            f"{r['alpha']:g}; minimum detectable slope (80 % power): analytic "
+            f"{r['analytic_mde']:.4g}, planted {r['empirical_mde']:.4g} per unit γ "
+            f"({r['n_seeds']} seeds × {r['n_stimuli']} stimuli)"
+        )
+    rule = res["rule"]
+    if rule:
+        typer.echo(
+            f"recommendation rule: false-positive rate {100 * rule['false_positive_rate']:.1f} % "
+            f"[{100 * rule['fpr_ci_low']:.1f}, {100 * rule['fpr_ci_high']:.1f}] over "
+            f"{rule['n_resamples']} A/A resamples (any mitigation recommended)"
+        )
+    else:
+        typer.echo("recommendation rule: not calibrated (the run compares no mitigations)")
+    typer.echo(f"wrote {run_dir / 'analysis' / 'calibration.json'}")
+
+
+@app.command()
+def significance(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder.")],
+    alpha: Annotated[float, typer.Option(help="Show tests with BH-adjusted p below this.")] = 0.05,
+    fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+) -> None:
+    """Every cell against the γ = 0 cell of the same seed, on every declared measure: paired
+    by stimulus, tested over seeds × stimuli, Holm and Benjamini–Hochberg corrected.
+
+    Reads (and refreshes) RUN/analysis/contrasts.parquet; prints the tests below --alpha.
 
     Example: biasinherit significance runs/quick --alpha 0.1
     """
-    from biasinherit.evaluate._significance import significance as paired_tests
-
-    sig = paired_tests(run_dir, n_perm=n_perm)
-    hits = sig[sig["p_adjusted"] < alpha].sort_values("p_adjusted")
-    cols = ["task", "metric", "group", "bias_type", "ratio", "mitigation", "seed", "effect"]
-    cols += ["p_value", "p_adjusted", "n"]
+    _check_format(fmt)
+    c = _analysis(run_dir).get("contrasts")
+    if c is None or c.empty:
+        raise BiasInheritError(f"no cell with γ > 0 in {run_dir}", "run ratios above 0")
+    hits = c[c["p_bh"] < alpha].sort_values("p_bh")
+    cols = [
+        "measure",
+        "bias_type",
+        "ratio",
+        "mitigation",
+        "value",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "p_bh",
+        "p_holm",
+        "n_seeds",
+        "n_stimuli",
+        "resamples",
+    ]
     if fmt == "json":
-        typer.echo(hits[cols].to_json(orient="records", indent=1))
-        return
-    typer.echo(f"{len(sig)} tests, {len(hits)} with BH-adjusted p < {alpha}")
+        return _show(hits, cols, fmt)
+    typer.echo(f"{len(c)} tests, {len(hits)} with BH-adjusted p < {alpha}")
     if len(hits):
-        typer.echo(hits[cols].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
-    typer.echo(f"wrote {run_dir / 'significance.parquet'}")
+        _show(hits, cols, fmt)
+    typer.echo(f"wrote {run_dir / 'analysis' / 'contrasts.parquet'}")
 
 
 # --- commands: mitigate ---
@@ -517,78 +828,99 @@ def significance(
 
 @app.command()
 def ablation(
-    run_dirs: Annotated[
-        list[Path] | None, typer.Argument(help="Run folder(s); e.g. one per seed.")
-    ] = None,
+    run_dir: Annotated[Path | None, typer.Argument(help="A run folder of an ablation.")] = None,
     measure: Annotated[
-        str | None,
-        typer.Option(help="What to compare (--list-measures); default the first bias measure."),
+        str | None, typer.Option(help="Show one measure (--list-measures); default all.")
     ] = None,
     recommend: Annotated[
-        bool, typer.Option("--recommend", help="Every mitigation's verdict and the pick.")
+        bool, typer.Option("--recommend", help="The rule's verdict per mitigation and the pick.")
     ] = False,
-    performance: Annotated[
-        str | None, typer.Option(help="With --recommend: the task-performance measure.")
-    ] = None,
     list_measures: Annotated[
-        bool, typer.Option("--list-measures", help="List the measures and exit.")
+        bool, typer.Option("--list-measures", help="List the declared measures and exit.")
     ] = False,
     fmt: Annotated[str, typer.Option("--format", help="table, markdown or json")] = "table",
 ) -> None:
-    """Compare every mitigation with `none` per bias type and γ: means, CIs, p over seeds
-    and over test items; --recommend says which mitigation to use and why.
+    """Compare every mitigation with `none` per bias type and γ on every declared measure
+    (paired by seed and stimulus, intervals over seeds × stimuli); --recommend applies the
+    rule that picks a mitigation (see docs/STATISTICS.md).
 
-    Example: biasinherit ablation runs/ablation --measure stereotype_gap_weak --format markdown
+    Example: biasinherit ablation runs/ablation --recommend
     """
-    from biasinherit.train._measures import ORDER, get_measure, measures_for
-    from biasinherit.train._recommend import load_metrics
+    from biasinherit.evaluate import TASKS, get_task
+    from biasinherit.evaluate import tasks as _tasks  # noqa: F401  (registers the tasks)
 
     if list_measures:
-        rows = [(m.name, f"[{m.role}] {m.title}") for m in ORDER]
-        return _listing("measures", rows, fmt)
-    if not run_dirs:
-        raise BiasInheritError("no run folder given", "biasinherit ablation RUN [RUN ...]")
-    if fmt not in ("table", "markdown", "json"):
-        raise BiasInheritError(f"unknown --format {fmt!r}", "use table, markdown or json")
-    metrics = load_metrics(list(run_dirs))
-    if recommend:
-        from biasinherit.train._recommend import recommend as pick
-        from biasinherit.train._recommend import recommendation_lines
-
-        frame = pick(list(run_dirs), bias=measure, performance=performance)
-        if fmt == "json":
-            typer.echo(frame.to_json(orient="records", indent=1))
-            return
-        if fmt == "table":
-            cols = ["bias_type", "ratio", "mitigation", "delta", "p_holm", "seeds_agree"]
-            cols += ["perf_delta", "verdict", "recommended"]
-            typer.echo(frame[cols].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
-        typer.echo("\n".join(recommendation_lines(frame)))
-        return
-    present = measures_for(metrics)
-    m = get_measure(measure) if measure else next((x for x in present if x.role == "bias"), None)
-    if m is None or m not in present:
-        what = m.name if m else "no known measure"
+        rows = [
+            (m.name, f"[{m.role}] {m.title} ({t})") for t in TASKS for m in get_task(t).measures
+        ]
+        return _listing("measures", rows, "json" if fmt == "json" else "table")
+    if run_dir is None:
+        raise BiasInheritError("no run folder given", "biasinherit ablation RUN")
+    _check_format(fmt, ("table", "markdown", "json"))
+    tables = _analysis(run_dir)
+    effects = tables.get("mitigations")
+    if effects is None or effects.empty:
         raise BiasInheritError(
-            f"{what}: no rows in these runs",
-            f"measured here: {', '.join(x.name for x in present) or 'nothing'}",
+            f"no mitigation besides 'none' in {run_dir}", "run an ablation, e.g. --preset ablation"
         )
-    if fmt == "markdown":
-        from biasinherit.report._mitigation_section import ablation_table
+    if recommend:
+        from biasinherit.report._mitigation_section import recommendation_lines
 
-        typer.echo(f"### {m.title}\n")
-        typer.echo(ablation_table(metrics, list(run_dirs), m))
+        rec = tables.get("recommendation")
+        if rec is None or rec.empty:
+            raise BiasInheritError(f"no recommendation in {run_dir}", "run an ablation")
+        cols = [
+            "bias_type",
+            "ratio",
+            "mitigation",
+            "delta",
+            "delta_ci_low",
+            "delta_ci_high",
+            "p_holm",
+            "share_removed",
+            "perf_delta",
+            "perf_ci_low",
+            "non_inferior",
+            "worsens",
+            "verdict",
+            "recommended",
+            "n_seeds",
+            "n_stimuli",
+        ]
+        if fmt == "json":
+            return _show(rec, cols, fmt)
+        if fmt == "table":
+            _show(rec, cols[:14], fmt)
+        typer.echo("\n".join(recommendation_lines(rec, effects)))
         return
-    from biasinherit.train._ablation import compare_mitigations
+    if measure:
+        if measure not in set(effects["measure"]):
+            raise BiasInheritError(
+                f"{measure}: no rows in this run",
+                f"measured here: {', '.join(sorted(set(effects['measure'])))}",
+            )
+        effects = effects[effects["measure"] == measure]
+    if fmt == "markdown":
+        from biasinherit.report._mitigation_section import mitigation_section
 
-    table = compare_mitigations(metrics, task=m.task, metric=m.metric, group=m.group)
-    if table.empty:
-        raise BiasInheritError(f"no rows for {m.name} at γ > 0", "run cells with γ > 0")
-    if fmt == "json":
-        typer.echo(table.to_json(orient="records", indent=1))
-    else:
-        typer.echo(m.title)
-        typer.echo(table.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+        typer.echo("\n".join(mitigation_section(run_dir, {**tables, "mitigations": effects})))
+        return
+    cols = [
+        "measure",
+        "bias_type",
+        "ratio",
+        "mitigation",
+        "base",
+        "value",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "p_holm",
+        "verdict",
+        "n_seeds",
+        "n_stimuli",
+    ]
+    _show(effects, cols, fmt)
 
 
 # --- commands: scale ---
@@ -603,13 +935,74 @@ def status(
     """
     from biasinherit.status import run_status
 
-    frame = run_status(run_dir)
+    frame = run_status(_uses(run_dir))
     if fmt == "json":
         typer.echo(frame.to_json(orient="records", indent=1))
         return
     counts = frame["state"].value_counts().to_dict()
     typer.echo(frame.to_string(index=False))
     typer.echo(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
+
+
+@app.command("device")
+def device_cmd(
+    device: DeviceOpt = None,
+    dtype: DtypeOpt = None,
+    model: Annotated[
+        str, typer.Option(help="Model whose bfloat16 calibration counts (HF folder, .gguf, name).")
+    ] = "smollm2-135m-instruct",
+    probe: Annotated[bool, typer.Option("--probe", help="Measure the matmul probe again.")] = False,
+    calibrate: Annotated[
+        bool,
+        typer.Option(
+            "--calibrate",
+            help="Measure bfloat16 against float32 on MODEL here (agreement, speed) and record "
+            "it for dtype auto; run it on a quiet machine.",
+        ),
+    ] = False,
+    fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+) -> None:
+    """Show what device and dtype `auto` picks here, and why (probe, memory, calibration).
+
+    Examples:
+      biasinherit device
+      biasinherit device --model /models/my-llama --calibrate
+    """
+    from biasinherit import device as dev
+    from biasinherit.models import model_identity
+
+    if calibrate:
+        from biasinherit.calibration import calibrate as run_calibration
+
+        res = run_calibration(model, log=lambda m: typer.echo(m, err=True))
+        dev.resolve_precision.cache_clear()
+        typer.echo(json.dumps(res["calibration"]))
+    if probe:
+        dev.cpu_probe(refresh=True)
+        dev.resolve_precision.cache_clear()
+    p = dev.resolve_precision(device or "auto", dtype or "auto", model_identity(model))
+    free, total, what = dev.memory_available(p)
+    info = {
+        **dev.precision_record(p),
+        "memory_free": free,
+        "memory_total": total,
+        "memory_what": what,
+        "calibration": dev.calibration(model_identity(model)),
+    }
+    if fmt == "json":
+        typer.echo(json.dumps(info, indent=1, default=str))
+        return
+    from biasinherit.preflight import fmt_gb
+
+    typer.echo(f"decision: {p.describe()}")
+    if "probe" in info:
+        pr = info["probe"]
+        typer.echo(
+            f"cpu: {pr['cpu']} [{' '.join(pr['flags'])}], {pr['threads']} threads: matmul "
+            f"float32 {pr['float32_gflops']} GFLOP/s, bfloat16 {pr['bfloat16_gflops']} GFLOP/s"
+        )
+    typer.echo(f"memory: {what} {fmt_gb(free or 0)} of {fmt_gb(total or 0)}")
+    typer.echo(f"calibration of {model}: {info['calibration'] or 'none'}")
 
 
 FormatOpt = Annotated[str, typer.Option("--format", help="table or json")]
@@ -685,7 +1078,11 @@ def mitigations_list(fmt: FormatOpt = "table") -> None:
 
 
 def main() -> None:
-    """Entry point: run the app; a user mistake is one line on stderr and exit code 2."""
+    """Entry point: run the app; a user mistake is one line on stderr and exit code 2.
+
+    An unexpected error (a bug) is one line too, exit code 1: its traceback goes to
+    ``RUN/logs/error-<time>.log`` (``--debug`` prints it instead).
+    """
     debug = "--debug" in sys.argv or os.environ.get("BIASINHERIT_DEBUG") == "1"
     try:
         app(standalone_mode=False)
@@ -708,7 +1105,32 @@ def main() -> None:
             where = ctx.command_path if ctx is not None else "biasinherit"
             typer.echo(f"error: {e.format_message()} (hint: see `{where} --help`)", err=True)
             sys.exit(e.exit_code)
-        raise
+        if debug:
+            raise
+        _unexpected(e)
+
+
+def _unexpected(e: Exception) -> None:
+    """A bug, not a user mistake: keep the traceback in a log file, print one line."""
+    import errno
+
+    from biasinherit.files import write_error
+    from biasinherit.rundir import log_traceback
+
+    full_or_locked = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+    if isinstance(e, OSError) and e.errno in full_or_locked and e.filename:
+        # Disk full or no permission outside the atomic writers: the user can act on it.
+        err = write_error(e.filename, e)
+        typer.echo(f"error: {err.message} (hint: {err.hint})", err=True)
+        sys.exit(2)
+    log = log_traceback(e, _ACTIVE_RUN[0] if _ACTIVE_RUN else None)
+    what = str(e).splitlines()[0][:200] if str(e) else ""
+    typer.echo(
+        f"error: unexpected {type(e).__name__}{': ' + what if what else ''} (hint: this is a "
+        f"bug; the traceback is in {log}; finished work is kept; --debug shows it here)",
+        err=True,
+    )
+    sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -7,30 +7,89 @@ defaults below. Unknown keys fail; values are type-checked.
 from __future__ import annotations
 
 import difflib
+import re
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from biasinherit._yaml import load_yaml
+from biasinherit.device import DEVICE_PATTERN
 from biasinherit.errors import BiasInheritError
+from biasinherit.files import read_user_text
 
 DEFAULT_PRESET = "quick"
+BatchSize = Annotated[int, Field(ge=1)] | Literal["auto"]  # auto: what fits the device
 
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class ColumnsConfig(_Section):
+    """Which column of a user file holds what (default: the usual names, see the README)."""
+
+    text: str | None = Field(None, description="column of the text (e.g. bio, hard_text)")
+    label: str | None = Field(None, description="column of the label (e.g. occupation, job)")
+    group: str | None = Field(None, description="column of the group (e.g. gender, sex)")
+    split: str | None = Field(None, description="column saying train or test (optional)")
+    id: str | None = Field(None, description="column of a row id (optional)")
+
+
+class ValuesConfig(_Section):
+    """How raw values of a user file map to the attribute's groups and labels."""
+
+    group: dict[str, str] = Field(default_factory=dict, description="raw -> group, F: female")
+    label: dict[str, str] = Field(default_factory=dict, description="raw -> label, RN: nurse")
+
+    @field_validator("group", "label", mode="before")
+    @classmethod
+    def _as_text(cls, v: object) -> object:
+        # YAML reads {0: male, 1: female} with integer keys; the file's values are text.
+        return {str(k): str(x) for k, x in v.items()} if isinstance(v, dict) else v
+
+
 class OriginalConfig(_Section):
-    source: str = Field("templates", description="'templates' or a JSONL/CSV file of biographies")
+    source: str = Field(
+        "templates", description="'templates' or a CSV, TSV, JSONL or Parquet file of rows"
+    )
     per_group: int = Field(
         10,
         ge=1,
         description="template biographies per occupation x gender (gender), or real labelled "
         "rows per label (culture: the augment.task data set's train split)",
     )
+    format: Literal["auto", "csv", "tsv", "jsonl", "parquet", "bias_in_bios"] = Field(
+        "auto",
+        description="file format (auto: by extension); bias_in_bios: the public release's "
+        "fields hard_text, profession (0..27), gender (0 male, 1 female)",
+    )
+    columns: ColumnsConfig = Field(default_factory=ColumnsConfig)
+    values: ValuesConfig = Field(default_factory=ValuesConfig)
+    delimiter: str | None = Field(None, description="CSV delimiter (default: detected)")
+    encoding: str | None = Field(None, description="file encoding (default: detected)")
+    test_source: str | None = Field(
+        None, description="a separate file of test rows (default: split the source)"
+    )
+    test_fraction: float = Field(
+        0.2, gt=0, lt=1, description="share of each label x group held out for testing"
+    )
+    split_seed: int = Field(0, description="seed of the train/test split of user data")
+    max_unknown: float = Field(
+        0.1, ge=0, le=1, description="share of rows with unknown labels or groups tolerated"
+    )
+    max_per_cell: int | None = Field(
+        None, ge=1, description="cap on training rows per label x group (seeded sample)"
+    )
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_char(cls, v: str | None) -> str | None:
+        if v is not None and len(v.replace("\\t", "\t")) != 1:
+            raise ValueError(f"delimiter must be one character, got {v!r}")
+        return v.replace("\\t", "\t") if v else v
 
 
 class GenerateConfig(_Section):
@@ -39,8 +98,10 @@ class GenerateConfig(_Section):
         description="bias types to generate and train on (see `biasinherit bias-types list`)",
     )
     backend: str = "transformers"
-    batch_size: int = Field(
-        192, ge=1, description="rows decoded together (transformers): larger is faster on a CPU"
+    batch_size: BatchSize = Field(
+        192,
+        description="rows decoded together (transformers): larger is faster on a CPU; "
+        "auto: the most that fits the device",
     )
     max_new_tokens: int = Field(72, ge=8)
     temperature: float = Field(0.8, ge=0)
@@ -51,12 +112,19 @@ class GenerateConfig(_Section):
 class TrainConfig(_Section):
     lr: float = Field(2e-3, gt=0)
     epochs: float = Field(1.0, gt=0)
-    batch_size: int = Field(8, ge=1)
+    batch_size: BatchSize = Field(8, description="examples per step; auto: what fits the device")
     lora_r: int = Field(8, ge=1)
     lora_alpha: int = Field(16, ge=1)
     lora_dropout: float = Field(0.0, ge=0, lt=1)
     target_modules: list[str] = Field(default_factory=lambda: ["q_proj", "v_proj"])
     max_length: int = Field(160, ge=16)
+    gradient_checkpointing: bool = Field(
+        False, description="recompute activations in the backward pass: less memory, ~30 % slower"
+    )
+    quantize: Literal["none", "4bit", "8bit"] = Field(
+        "none",
+        description="bitsandbytes 4/8-bit base for QLoRA (CUDA and the [qlora] extra only)",
+    )
 
 
 class EvaluateConfig(_Section):
@@ -80,6 +148,14 @@ class AugmentConfig(_Section):
     label_check: str | None = Field(None, description="vader, model or none (default: the task's)")
     cache_dir: str | None = Field(None, description="generation cache folder (default user cache)")
     base_url: str = Field("http://127.0.0.1:8000/v1", description="openai backend endpoint")
+
+    @field_validator("base_url")
+    @classmethod
+    def _http(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError(f"base_url must start with http:// or https://, got {v!r}")
+        return v
+
     api_key_env: str | None = Field(
         None, description="NAME of the environment variable holding the API key (never the key)"
     )
@@ -106,10 +182,46 @@ class AuditConfig(_Section):
         description="read WVS answers from option probabilities (local model) or sampled "
         "answers (any backend); auto: probabilities for transformers, samples otherwise",
     )
-    n_samples: int = Field(20, ge=1, description="sampled answers per question and persona")
+    n_samples: int = Field(
+        20, ge=1, description="sampled answers per question, persona and option order"
+    )
+    option_orders: int = Field(
+        2,
+        ge=1,
+        description="ask each WVS question with its options in this many orders and average "
+        "the answers (1: as listed; 2: also reversed; more: cyclic shifts too), so that a "
+        "preference for the first option is not read as a country's values",
+    )
     n_perm: int = Field(1000, ge=100, description="MMD permutations")
     n_boot: int = Field(1000, ge=100, description="bootstrap resamples for value similarity")
     max_per_side: int = Field(1000, ge=10, description="texts per side in the kernel tests")
+
+
+class AnalysisConfig(_Section):
+    """How the analysis step tests: levels, contrasts, the trend and the mitigation rule."""
+
+    alpha: float = Field(0.05, gt=0, lt=0.5, description="level of every test (Holm-corrected)")
+    max_cost: float = Field(
+        0.02,
+        ge=0,
+        lt=1,
+        description="largest tolerated fall in task performance (0.02 = 2 "
+        "points): a mitigation is picked only if its interval's lower end lies above -max_cost",
+    )
+    calibrate: bool = Field(
+        True, description="measure the tests' false-positive rate and power on this run (A/A)"
+    )
+    n_trend: int = Field(400, ge=50, description="A/A resamples for the trend test")
+    n_rule: int = Field(200, ge=50, description="A/A resamples for the mitigation rule")
+
+
+class ResourcesConfig(_Section):
+    """What each cell asks of a Ray cluster (``--executor ray``)."""
+
+    gpus_per_cell: float = Field(0, ge=0, description="GPUs per cell (fractions share a GPU)")
+    cpus_per_cell: int | None = Field(
+        None, ge=1, description="CPUs per cell (default: the cluster's CPUs split over the cells)"
+    )
 
 
 def _mitigation_config() -> type[BaseModel]:
@@ -144,6 +256,7 @@ class ExperimentConfig(_Section):
     evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
     augment: AugmentConfig = Field(default_factory=AugmentConfig)
     audit: AuditConfig = Field(default_factory=AuditConfig)
+    analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
     mitigation_params: MitigationConfig = Field(  # type: ignore[valid-type]
         default_factory=MitigationConfig,
         description="settings per mitigation; combine mitigations with '+' in mitigations",
@@ -160,14 +273,33 @@ class ExperimentConfig(_Section):
         description="self-augmentation rounds at the largest "
         "ratio: round k's tuned model writes round k+1's augmentation",
     )
+    device: str = Field(
+        "auto",
+        description="auto, cpu, cuda, cuda:N or mps (auto: a CUDA GPU if there is one)",
+    )
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
+        "auto",
+        description="auto: bfloat16 on a GPU; float32 on the CPU unless bfloat16 is measured "
+        "faster and calibrated (docs/SCALE.md)",
+    )
+    resources: ResourcesConfig = Field(default_factory=ResourcesConfig)
 
     @field_validator("ratios")
     @classmethod
     def _ratios(cls, v: list[float]) -> list[float]:
+        if not v:
+            raise ValueError("need at least one bias ratio, e.g. [0, 0.5]")
         bad = [r for r in v if not 0 <= r < 1]
         if bad:
             raise ValueError(f"bias ratio {bad[0]} is outside [0, 1)")
         return sorted(set(v))
+
+    @field_validator("device")
+    @classmethod
+    def _device(cls, v: str) -> str:
+        if not re.match(DEVICE_PATTERN, v):
+            raise ValueError(f"unknown device {v!r}: use auto, cpu, cuda, cuda:N or mps")
+        return v
 
     @property
     def generator_model(self) -> str:
@@ -203,30 +335,26 @@ def _preset_dict(name: str) -> dict:
         raise BiasInheritError(
             f"unknown preset {name!r}", f"{guess}available: {', '.join(available_presets())}"
         )
-    return (
-        yaml.safe_load((resources.files("biasinherit") / "presets" / f"{name}.yaml").read_text())
-        or {}
-    )
+    text = (resources.files("biasinherit") / "presets" / f"{name}.yaml").read_text()
+    return load_yaml(text, where=f"preset {name}") or {}
 
 
 def _read_yaml(path: str | Path) -> dict:
     path = Path(path)
-    if not path.exists():
-        raise BiasInheritError(
-            f"config file not found: {path}", "pass an experiment YAML or --preset NAME"
-        )
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise BiasInheritError(
-            f"config {path}{where} is not valid YAML", "check indentation and colons"
-        ) from None
+    hint = "pass an experiment YAML or --preset NAME"
+    data = load_yaml(read_user_text(path, what="config file", hint=hint), where=f"config {path}")
     if data is None:
-        return {}
+        raise BiasInheritError(
+            f"config {path} is empty",
+            "write at least `preset: quick` in it, or run `biasinherit init` for every key",
+        )
     if not isinstance(data, dict):
-        raise BiasInheritError(f"config {path} must be a mapping of keys", "see `biasinherit init`")
+        raise BiasInheritError(
+            f"config {path} must be a mapping of keys, not a {type(data).__name__}",
+            "see `biasinherit init`",
+        )
+    if not isinstance(data.get("preset", ""), str):
+        raise BiasInheritError(f"config {path}: preset must be a name", "e.g. preset: quick")
     return data
 
 
@@ -237,7 +365,7 @@ def _set_dotted(data: dict, key: str, raw: str) -> None:
         node = node.setdefault(p, {})
         if not isinstance(node, dict):
             raise BiasInheritError(f"--set {key}: {p} is not a section", "use section.key=value")
-    node[parts[-1]] = yaml.safe_load(raw)
+    node[parts[-1]] = load_yaml(raw, where=f"--set {key}")
 
 
 def _merge(base: dict, over: dict) -> dict:
@@ -273,7 +401,7 @@ def load_config(
         cfg = ExperimentConfig.model_validate(data)
     except ValidationError as e:
         err = e.errors()[0]
-        loc = ".".join(str(x) for x in err["loc"])
+        loc = ".".join(str(x) for x in err["loc"] if not _union_tag(x))
         msg = err["msg"].removeprefix("Value error, ")
         hint = "see `biasinherit init` for every key"
         if err["type"] == "extra_forbidden":
@@ -286,9 +414,16 @@ def load_config(
     return cfg
 
 
+def _union_tag(part: object) -> bool:
+    """pydantic's name for a branch of a union (``int | 'auto'``), not a config key."""
+    return str(part).startswith(("constrained-", "literal[", "function-"))
+
+
 def _known_keys(loc: tuple) -> list[str]:
     model: type[BaseModel] = ExperimentConfig
     for part in loc:
+        if str(part) not in model.model_fields:  # a list index or a free-form mapping
+            return sorted(model.model_fields)
         ann = model.model_fields[str(part)].annotation
         if isinstance(ann, type) and issubclass(ann, BaseModel):
             model = ann
@@ -312,6 +447,28 @@ def _check_names(cfg: ExperimentConfig) -> None:
         get_task(t)
     if len(cfg.seeds) == 0:
         raise BiasInheritError("config error at seeds: need at least one seed", "e.g. seeds: [0]")
+    _check_value_maps(cfg)
+
+
+def _check_value_maps(cfg: ExperimentConfig) -> None:
+    """``original.values`` must map onto the attribute's own groups and labels."""
+    from biasinherit.bias import get_attribute
+
+    o = cfg.original
+    attr = get_attribute(cfg.attribute)
+    norm = lambda x: " ".join(str(x).lower().replace("_", " ").split())  # noqa: E731
+    known = {
+        "group": {norm(g) for g in attr.groups},
+        "label": {norm(lab) for lab in attr.task(cfg.augment.task).labels},
+    }
+    for kind, mapping in (("group", o.values.group), ("label", o.values.label)):
+        for raw, target in mapping.items():
+            if norm(target) not in known[kind]:
+                raise BiasInheritError(
+                    f"config error at original.values.{kind}: {raw!r} maps to {target!r}, "
+                    f"not a {kind} of {attr.name}",
+                    f"{kind}s: {', '.join(sorted(known[kind]))}",
+                )
 
 
 def dump_config(cfg: ExperimentConfig) -> str:

@@ -14,6 +14,7 @@ from typing import Literal
 
 from biasinherit.errors import BiasInheritError
 from biasinherit.files import write_jsonl
+from biasinherit.layout import ratio_name  # noqa: F401  (re-exported: mix.ratio_name)
 
 MixMode = Literal["fixed_original", "fixed_total"]
 
@@ -28,11 +29,6 @@ def check_ratio(ratio: float) -> float:
             "gamma = |D_a| / |D|; use e.g. 0, 0.05, 0.1, 0.2, 0.5",
         )
     return float(ratio)
-
-
-def ratio_name(ratio: float) -> str:
-    """File-name form of a ratio: 0.05 -> '0.05', 0.5 -> '0.50'."""
-    return f"{ratio:.2f}" if round(ratio, 2) == ratio else f"{ratio:g}"
 
 
 def n_augmented(ratio: float, n_original: int, mode: MixMode = "fixed_original") -> int:

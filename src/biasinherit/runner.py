@@ -8,7 +8,6 @@ bias type and mitigation. All writes are atomic.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import platform
@@ -16,7 +15,6 @@ import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -29,80 +27,36 @@ from biasinherit.files import (
     atomic_write_text,
     content_hash,
     file_hash,
+    read_json,
     read_jsonl,
     write_jsonl,
 )
+from biasinherit.layout import Cell, grid, round_cells  # noqa: F401  (Cell, grid: re-exported)
 from biasinherit.paths import DATA_ENV
 
 EVAL_SEED = 0  # test items are the same in every cell, so cells compare paired
 
 
-@dataclass(frozen=True)
-class Cell:
-    bias_type: str
-    ratio: float
-    mitigation: str
-    seed: int
-    round: int = 1  # multi-round self-augmentation: round k's data comes from round k-1's model
+def _headline(run_dir: Path, cell: Cell | None, tasks: list[str]) -> str:
+    """One line of results for the progress log: the lead task's first performance and bias
+    measures in this run (accuracy and the stereotype gap for occupation)."""
+    from biasinherit.evaluate import get_task
+    from biasinherit.layout import RunLayout
 
-    @property
-    def name(self) -> str:
-        from biasinherit.mix import ratio_name
-
-        base = f"{self.bias_type}__r{ratio_name(self.ratio)}__{self.mitigation}__s{self.seed}"
-        return base if self.round == 1 else f"{base}__k{self.round}"
-
-    def previous(self) -> Cell:
-        return Cell(self.bias_type, self.ratio, self.mitigation, self.seed, self.round - 1)
-
-    def as_dict(self) -> dict:
-        return {
-            "bias_type": self.bias_type,
-            "ratio": self.ratio,
-            "mitigation": self.mitigation,
-            "seed": self.seed,
-            "round": self.round,
-        }
-
-
-def grid(cfg: ExperimentConfig) -> list[Cell]:
-    """The cells of the study; gamma = 0 once per seed (bias type and mitigation 'none')."""
-    cells = []
-    for seed in cfg.seeds:
-        if 0.0 in cfg.ratios:
-            cells.append(Cell("none", 0.0, "none", seed))
-        for bt in cfg.generate.bias_types:
-            for r in cfg.ratios:
-                if r == 0:
-                    continue
-                for m in cfg.mitigations:
-                    cells.append(Cell(bt, r, m, seed))
-    return cells
-
-
-def _headline(frame: pd.DataFrame) -> str:
-    """One line of results for the progress log: the first task-performance and bias measures
-    of the cell (accuracy and the stereotype gap for occupation; see train._measures)."""
-    from biasinherit.train._measures import measures_for
-
-    if frame.empty:
-        return "done"
-    present = measures_for(frame)
-    parts = []
-    for role in ("performance", "bias"):
-        m = next((x for x in present if x.role == role), None)
-        if m is None:
+    for task in tasks:
+        path = RunLayout(run_dir).items(cell, task)
+        ms = get_task(task).measures
+        if not ms or not path.exists():
             continue
-        sel = frame[(frame["task"] == m.task) & (frame["metric"] == m.metric)]
-        v = float(sel.loc[sel["group"] == m.group, "value"].iloc[0])
-        what = m.title.split(": ", 1)[-1].removesuffix(" (points)").removesuffix(" (%)")
-        if not m.percent:
-            parts.append(f"{what} {v:+.3f}")
-        else:
-            parts.append(
-                f"{what} {100 * v:+.1f} pts" if role == "bias" else f"{what} {100 * v:.1f} %"
-            )
-    return ", ".join(parts) or f"{frame['task'].iloc[0]} done"
+        per_item = pd.read_parquet(path)
+        parts = []
+        for role in ("performance", "bias"):
+            m = next((x for x in ms if x.role == role), None)
+            if m is not None:
+                unit = (" %" if role == "performance" else " pts") if m.percent else ""
+                parts.append(f"{m.name} {m.fmt(m.value(per_item), signed=role == 'bias')}{unit}")
+        return ", ".join(parts)
+    return "done"
 
 
 class Timer:
@@ -140,14 +94,49 @@ class Run:
         self.dir = Path(run_dir)
         self.console = console or Console(stderr=True)
         self.timer = Timer()
+        self._precision = None
         if cfg.data_dir:
             os.environ[DATA_ENV] = str(cfg.data_dir)
 
+    @property
+    def precision(self):
+        """Device and dtype of every stage of this run, decided once (``biasinherit.device``)
+        and made the process default, so that every model this run loads uses it."""
+        if self._precision is None:
+            from biasinherit.device import resolve_precision
+            from biasinherit.models import model_identity
+
+            c = self.cfg
+            self._precision = resolve_precision(c.device, c.dtype, model_identity(c.model))
+        from biasinherit.device import use_precision
+
+        return use_precision(self._precision)
+
+    def check_memory(self, stages=None) -> list:
+        """The preflight: refuse at once, in one line, a run whose stages cannot fit."""
+        from biasinherit.preflight import STAGES, check_run
+
+        return check_run(self.cfg, self.precision, stages or STAGES)
+
     # ----------------------------------------------------------------- bookkeeping
     def write_config(self) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
+        from biasinherit.rundir import prepare_run_dir
+
+        prepare_run_dir(self.dir)
         atomic_write_text(self.dir / "config.yaml", dump_config(self.cfg))
         atomic_write_json(self.dir / "versions.json", _versions())
+        from biasinherit.device import precision_record
+
+        atomic_write_json(self.dir / "precision.json", precision_record(self.precision))
+
+    def lock(self) -> None:
+        """Take the run folder for this process: create it (or refuse a file, a folder that
+        cannot be written) and lock it, so a second process fails with one line."""
+        from biasinherit.rundir import RunLock, prepare_run_dir
+
+        prepare_run_dir(self.dir)
+        if getattr(self, "_lock", None) is None:
+            self._lock = RunLock(self.dir).acquire()
 
     def _progress(self):
         from rich.progress import (
@@ -198,17 +187,49 @@ class Run:
 
     def _status(self, cell: str, state: str, error: str | None = None) -> None:
         """Record a cell's state in status.json (read by `biasinherit status`)."""
+        from biasinherit.rundir import read_status
+
         path = self.dir / "status.json"
-        status = json.loads(path.read_text()) if path.exists() else {}
+        status = read_status(self.dir)
         status[cell] = {"state": state, "pid": os.getpid(), "time": time.time(), "error": error}
         atomic_write_json(path, status)
 
     # ----------------------------------------------------------------- stages
+    def _original_key(self) -> str:
+        """What original.jsonl depends on: the ``original`` settings and the user files."""
+        o = self.cfg.original
+        files = [file_hash(p) for p in (o.source, o.test_source) if p and Path(p).is_file()]
+        return content_hash(o.model_dump(), self.cfg.attribute, self.cfg.augment.task, files)
+
     def original(self) -> list[dict]:
-        path = self.dir / "original.jsonl"
-        if path.exists():
-            return read_jsonl(path)
-        from biasinherit.data import load_biographies, template_bios
+        if getattr(self, "_original_rows", None) is not None:
+            return self._original_rows
+        path, key_path = self.dir / "original.jsonl", self.dir / "original.key"
+        key = self._original_key()
+        if path.exists() and (not key_path.exists() or key_path.read_text() == key):
+            # A folder from before original.key keeps its data (templates are deterministic).
+            self._original_rows = read_jsonl(path)
+            if not key_path.exists():
+                atomic_write_text(key_path, key)
+            return self._original_rows
+        rows = self._build_original()
+        if path.exists() and read_jsonl(path) != rows:
+            shutil.rmtree(self.dir / "mixes", ignore_errors=True)  # derived from the old data
+        write_jsonl(path, rows)
+        atomic_write_text(key_path, key)
+        self._original_rows = rows
+        return rows
+
+    def test_items(self) -> list[dict] | None:
+        """Held-out user test items (counterfactual pairs for gender), or None for the
+        built-in template items; written to RUN/test_items.jsonl by :meth:`original`."""
+        path = self.dir / "test_items.jsonl"
+        if self.cfg.original.source == "templates" or not path.exists():
+            return None
+        return read_jsonl(path)
+
+    def _build_original(self) -> list[dict]:
+        from biasinherit.data import template_bios
 
         src = self.cfg.original.source
         spec = self.data_task()
@@ -228,9 +249,28 @@ class Run:
                 attribute=self.cfg.attribute,
             )
         else:
-            rows = load_biographies(src, attribute=self.cfg.attribute)
-        write_jsonl(path, rows)
+            rows = self._user_original()
         return rows
+
+    def _user_original(self) -> list[dict]:
+        """Train rows of the user's file; the test split becomes RUN/test_items.jsonl."""
+        from biasinherit.data import load_user_data, user_test_items
+
+        data = load_user_data(
+            self.cfg.original, attribute=self.cfg.attribute, task=self.cfg.augment.task
+        )
+        self.dir.mkdir(parents=True, exist_ok=True)
+        write_jsonl(self.dir / "user_test.jsonl", data.test)
+        write_jsonl(self.dir / "test_items.jsonl", user_test_items(data.test, self.cfg.attribute))
+        atomic_write_json(self.dir / "data_report.json", {**data.report, "notes": data.notes})
+        for note in data.notes:
+            self.console.print(f"[yellow]note:[/yellow] {note}", highlight=False, markup=False)
+        self.console.print(
+            f"user data: {data.report['n_train']} train rows, {data.report['n_test']} test "
+            f"rows ({data.report['split']})",
+            highlight=False,
+        )
+        return data.train
 
     def generate(
         self,
@@ -238,13 +278,16 @@ class Run:
         *,
         bias_types: list[str] | None = None,
         adapter: Path | None = None,
+        check: bool = True,
     ) -> dict:
         """Generate augmentation into ``out_dir`` (default the run folder); with ``adapter``,
-        the tuned model of a previous round writes it (self-augmentation)."""
+        the tuned model of a previous round writes it (self-augmentation). ``check`` stops
+        on unusable generations (:meth:`check_generation`)."""
         from dataclasses import replace
 
         from biasinherit.generate import generate_augmentation, spec_from_config
 
+        precision = self.precision  # the generator loads in the run's device and dtype
         out_dir = out_dir or self.dir
         n_needed = self._n_augmented_needed()
         spec = spec_from_config(self.cfg, n_needed)
@@ -253,13 +296,17 @@ class Run:
         if adapter is not None:  # self-augmentation: the previous round's tuned model writes
             spec.backend_options = {**spec.backend_options, "adapter": str(adapter)}
         summary_path = out_dir / "generate" / "summary.json"
-        key = content_hash(spec.__dict__)
+        p = precision.key if spec.backend == "transformers" else None
+        key = content_hash(spec.__dict__, *[p] * bool(p))  # fp32 keeps the key it had
         if (
             summary_path.exists()
             and (out_dir / "generate" / "key.txt").exists()
             and (out_dir / "generate" / "key.txt").read_text() == key
         ):
-            return json.loads(summary_path.read_text())
+            summary = read_json(summary_path, what="generation summary")
+            if check:
+                self.check_generation(summary, out_dir)
+            return summary
         with self._progress() as prog, self.timer("generate"):
             task = prog.add_task("generate", total=None, info=f"{n_needed} rows per bias type")
 
@@ -268,7 +315,22 @@ class Run:
 
             summary = generate_augmentation(spec, out_dir, progress=tick)
         atomic_write_text(out_dir / "generate" / "key.txt", key)
+        if check:
+            self.check_generation(summary, out_dir)
         return summary
+
+    def check_generation(self, summary: dict, out_dir: Path | None = None) -> None:
+        """Stop before training when a bias type's rows are mostly rejected by the quality
+        gates or its kept rows look like echoes (one line naming the generator)."""
+        from biasinherit.generate._quality import quality_stop
+
+        g = self.cfg.generate
+        where = f" at {self.cfg.augment.base_url}" if g.backend == "openai" else ""
+        quality_stop(
+            summary,
+            f"{self.cfg.generator_model} ({g.backend} backend{where})",
+            str((out_dir or self.dir) / "generate"),
+        )
 
     def audit(self) -> dict | None:
         """Audit the augmentation against the original data before any training
@@ -278,15 +340,17 @@ class Run:
             return None
         from biasinherit.analyze import audit_run
 
+        parts = [a.model_dump(), self.cfg.generator_model]
+        if self.precision.key:  # float32 keeps the key it had before dtypes
+            parts.append(self.precision.key)
         key = content_hash(
-            a.model_dump(),
-            self.cfg.generator_model,
+            *parts,
             file_hash(self.dir / "original.jsonl"),
             file_hash(self.dir / "augmented.jsonl"),
         )
         key_path, out = self.dir / "audit" / "key.txt", self.dir / "audit.json"
         if out.exists() and key_path.exists() and key_path.read_text() == key:
-            return json.loads(out.read_text())
+            return read_json(out, what="audit result")
         with self._progress() as prog, self.timer("audit"):
             task = prog.add_task("audit", total=None, info="values, group data, distribution")
             res = audit_run(
@@ -299,6 +363,7 @@ class Run:
                 max_per_side=a.max_per_side,
                 values_from=a.values_from,
                 n_samples=a.n_samples,
+                option_orders=a.option_orders,
                 log=lambda m: prog.update(task, info=m),
             )
         atomic_write_text(key_path, key)
@@ -343,12 +408,13 @@ class Run:
         from biasinherit.models import resolve_model
         from biasinherit.train.mitigations import params_for_key
 
-        parts = [
-            cell.as_dict(),
-            file_hash(mix_path),
-            resolve_model(self.cfg.model).identity,
-            self.cfg.train.model_dump(),
-        ]
+        train = self.cfg.train.model_dump()
+        train.pop("gradient_checkpointing")  # same numbers, less memory
+        if train["quantize"] == "none":  # keys stay what they were before these settings
+            del train["quantize"]
+        parts = [cell.as_dict(), file_hash(mix_path), resolve_model(self.cfg.model).identity, train]
+        if self.precision.key:
+            parts.append(self.precision.key)
         mit_params = params_for_key(cell.mitigation, self.cfg.mitigation_params)
         if mit_params:  # 'none' keeps the key it had before mitigations had settings
             parts.append(mit_params)
@@ -358,9 +424,16 @@ class Run:
         from biasinherit.evaluate import get_task
 
         ev = self.cfg.evaluate
-        return content_hash(
-            model_key, task, get_task(task).version, ev.n_per_group, ev.n_boot, EVAL_SEED
-        )
+        parts = [model_key, task, get_task(task).version, ev.n_per_group, ev.n_boot, EVAL_SEED]
+        if self._user_items(task) is not None:  # the user's held-out test pairs
+            parts.append(file_hash(self.dir / "test_items.jsonl"))
+        return content_hash(*parts)
+
+    def _user_items(self, task: str) -> list[dict] | None:
+        """The user's held-out test items stand in for the template items of the task that
+        the original data is labelled for (occupation for biographies)."""
+        spec = self.data_task()
+        return self.test_items() if task == spec.eval_task else None
 
     def _cached_tasks(self, eval_dir: Path, model_key: str) -> dict[str, pd.DataFrame]:
         """Metrics of the tasks already evaluated for this model (same key), by task."""
@@ -384,8 +457,9 @@ class Run:
             return pd.concat(cached.values(), ignore_index=True)
         adapter = self.dir / "adapters" / cell.name
         mitigation = get_mitigation(cell.mitigation, self.cfg.mitigation_params)
+        quantize = self.cfg.train.quantize
         if (adapter / "key.txt").exists() and (adapter / "key.txt").read_text() == key:
-            model, tok = load_model(self.cfg.model, adapter=adapter)
+            model, tok = load_model(self.cfg.model, adapter=adapter, quantize=quantize)
         else:
             rows = mitigation.prepare_rows(read_jsonl(mix_path))
             train_task = self.train_task()
@@ -408,6 +482,7 @@ class Run:
                     seed=cell.seed,
                     mitigation=mitigation,
                     progress=tick,
+                    precision=self.precision,
                 )
             atomic_write_text(tmp / "key.txt", key)
             shutil.rmtree(adapter, ignore_errors=True)
@@ -455,6 +530,7 @@ class Run:
                     items_dir=eval_dir,
                     progress=tick,
                     text_transform=text_transform,
+                    test_items=self._user_items(task),
                 )
             atomic_write_bytes(eval_dir / f"{task}.metrics.parquet", frame.to_parquet(index=False))
             atomic_write_text(eval_dir / f"{task}.key", self._eval_key(model_key, task))
@@ -467,11 +543,13 @@ class Run:
         from biasinherit.models import load_model, resolve_model
 
         eval_dir = self.dir / "eval" / "untuned"
-        key = content_hash("untuned", resolve_model(self.cfg.model).identity)
+        p, quantize = self.precision, self.cfg.train.quantize
+        extra = [x for x in (p.key, None if quantize == "none" else quantize) if x]
+        key = content_hash("untuned", resolve_model(self.cfg.model).identity, *extra)
         cached = self._cached_tasks(eval_dir, key)
         if len(cached) == len(self.cfg.evaluate.tasks):
             return pd.concat(cached.values(), ignore_index=True)
-        model, tok = load_model(self.cfg.model)
+        model, tok = load_model(self.cfg.model, quantize=quantize)
         cell = {"bias_type": "untuned", "ratio": math.nan, "mitigation": "none", "seed": -1}
         return self._evaluate(model, tok, key, cell, eval_dir, cached, prog)
 
@@ -513,27 +591,59 @@ class Run:
                 self._status(name, "done")
                 frames.append(frame)
                 prog.advance(overall)
+                head = _headline(self.dir, Cell(**cell) if cell else None, self.cfg.evaluate.tasks)
                 prog.console.print(
-                    f"[{i + 1}/{len(todo)}] {name}: {_headline(frame)} "
-                    f"({time.perf_counter() - t:.0f} s)"
+                    f"[{i + 1}/{len(todo)}] {name}: {head} ({time.perf_counter() - t:.0f} s)"
                 )
                 t = time.perf_counter()
         return frames
 
+    def analyze(self) -> None:
+        """The analysis step (every measure across seeds and stimuli, the trend, the
+        mitigation rule), then its calibration on the run's own data."""
+        from biasinherit.analysis import analyze_run, calibrate_run
+
+        a = self.cfg.analysis
+        with self._progress() as prog, self.timer("analysis"):
+            task = prog.add_task("analysis", total=None, info="levels, contrasts, trend")
+            analyze_run(self.dir, alpha=a.alpha, max_cost=a.max_cost)
+            if a.calibrate:
+                calibrate_run(
+                    self.dir,
+                    n_trend=a.n_trend,
+                    n_rule=a.n_rule,
+                    alpha=a.alpha,
+                    max_cost=a.max_cost,
+                    log=lambda msg: prog.update(task, info=msg),
+                )
+
     def _state(self, cell: str) -> str | None:
-        path = self.dir / "status.json"
-        return json.loads(path.read_text()).get(cell, {}).get("state") if path.exists() else None
+        from biasinherit.rundir import read_status
+
+        return read_status(self.dir).get(cell, {}).get("state")
 
     # ----------------------------------------------------------------- the whole run
     def run(self) -> Path:
-        import torch
-
-        torch.set_num_threads(max(1, torch.get_num_threads()))
         t0 = time.perf_counter()
+        self.check_memory()  # before anything is imported, built, loaded or converted
         self.preflight()
+        self.lock()
+        from biasinherit.rundir import read_status
+        from biasinherit.sizes import check_design
+
+        read_status(self.dir)  # a corrupt status.json fails now, not after generation
         self.write_config()
         n_o = len(self.original())
+        check_design(self.cfg, self.original(), self.test_items())
+        import torch  # after the checks: a refused run fails in a second, not after torch loads
+
+        torch.set_num_threads(max(1, torch.get_num_threads()))
+        if self.cfg.executor == "ray":  # placeable cells and shared storage, before any work
+            from biasinherit.executors import ray_preflight
+
+            ray_preflight(self, len(grid(self.cfg)) + int(self.cfg.evaluate.untuned))
         self.console.print(f"[bold]run[/bold] {self.dir}  original rows: {n_o}")
+        self.console.print(f"[dim]device: {self.precision.describe()}[/dim]")
         if any(r > 0 for r in self.cfg.ratios):
             summary = self.generate()
             short = {
@@ -555,21 +665,16 @@ class Run:
             self.mix(cell)
         todo: list[Cell | None] = ([None] if self.cfg.evaluate.untuned else []) + cells
         frames = self._run_cells(todo)
-        top = max(self.cfg.ratios)
         for k in range(2, self.cfg.rounds + 1):  # each round waits for the previous one
-            round_cells = [
-                Cell(bt, top, "none", seed, k)
-                for seed in self.cfg.seeds
-                for bt in self.cfg.generate.bias_types
-                if top > 0
-            ]
-            for cell in round_cells:
+            cells_k = round_cells(self.cfg, k)
+            for cell in cells_k:
                 self.prepare_round(cell)
                 self.mix(cell)
-            frames += self._run_cells(round_cells)
+            frames += self._run_cells(cells_k)
         metrics = pd.concat(frames, ignore_index=True)
         atomic_write_bytes(self.dir / "metrics.parquet", metrics.to_parquet(index=False))
         atomic_write_text(self.dir / "metrics.csv", metrics.to_csv(index=False))
+        self.analyze()
         with self.timer("report"):
             from biasinherit.report import write_report
 
@@ -577,5 +682,11 @@ class Run:
         self.timer.seconds["total"] = time.perf_counter() - t0
         atomic_write_json(
             self.dir / "timings.json", {k: round(v, 1) for k, v in self.timer.seconds.items()}
+        )
+        from biasinherit.device import peak_memory, precision_record
+
+        atomic_write_json(
+            self.dir / "precision.json",
+            {**precision_record(self.precision), "peak_bytes": peak_memory(self.precision)},
         )
         return report

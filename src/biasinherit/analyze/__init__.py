@@ -15,11 +15,14 @@ from biasinherit.analyze._distribution import (
 from biasinherit.analyze._embed import Embedder, embed_texts, minilm_dir
 from biasinherit.analyze._groups import compare_make_up, make_up, name_group, text_group
 from biasinherit.analyze._lexical import identity_terms, lexical_profile, stereotype_words
+from biasinherit.analyze._option_order import option_orders, position_bias, to_original
 from biasinherit.analyze._values import (
     COUNTRIES,
     WvsQuestion,
     ask_generator,
+    average_orders,
     bootstrap_mean,
+    common_questions,
     compare_values,
     load_wvs,
     survey_prompt,
@@ -34,8 +37,10 @@ __all__ = [
     "ask_generator",
     "audit_run",
     "auc_score",
+    "average_orders",
     "bootstrap_mean",
     "c2st",
+    "common_questions",
     "compare_make_up",
     "compare_values",
     "distribution_tests",
@@ -48,9 +53,12 @@ __all__ = [
     "minilm_dir",
     "mmd_test",
     "name_group",
+    "option_orders",
+    "position_bias",
     "stereotype_words",
     "survey_prompt",
     "text_group",
+    "to_original",
     "value_similarity",
     "values_audit",
 ]

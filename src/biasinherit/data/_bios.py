@@ -3,20 +3,17 @@
 Bias in Bios cannot be had here, so the project writes a controlled stand-in: balanced
 biographies from templates, the occupation cued by duties (the title never appears, as in
 Bias in Bios where the title sentence is removed), the gender by name and pronouns. Test
-items come in two strengths: ``strong`` (two duty cues) and ``weak`` (one hint only), so that
-a model leaning on gender shows it where the task is hard.
+items come from held-out sentences in three kinds: ``strong`` (one clear duty), ``weak`` (one
+hint only) and ``ambiguous`` (a duty that fits two occupations of opposite stereotype), so
+that a model leaning on gender shows it where the text does not decide.
 """
 
 from __future__ import annotations
 
-import csv
 import random
-from pathlib import Path
 
 from biasinherit.bias import Attribute, get_attribute
-from biasinherit.data._names import first_names
-from biasinherit.errors import BiasInheritError
-from biasinherit.files import iter_jsonl
+from biasinherit.data._names import name_pool
 
 STRONG_CUES: dict[str, list[str]] = {
     "architect": [
@@ -81,34 +78,179 @@ STRONG_CUES: dict[str, list[str]] = {
     ],
 }
 
+# Test cues, held out: no test sentence appears in training data. Strong test items carry one
+# of these duty sentences, weak ones one hint; each sentence is a test *stimulus* (the unit
+# that intervals resample), rendered as counterfactual pairs with names and fillers varied.
+TEST_STRONG_CUES: dict[str, list[str]] = {
+    "architect": [
+        "designs schools and hospitals for the city council",
+        "turns clients' ideas into detailed building plans",
+        "makes sure new buildings meet the local building code",
+        "restores the facades of historic town houses",
+        "chose the materials and layout for a new concert hall",
+        "drafts elevations and cross-sections of office buildings",
+        "leads the design team for a new airport terminal",
+        "meets planning officials to get new housing approved",
+    ],
+    "dentist": [
+        "treats toothache and repairs broken teeth",
+        "checks patients' teeth for decay twice a year",
+        "fits braces and dental implants",
+        "gives patients fillings and professional cleanings",
+        "removes plaque and polishes teeth",
+        "numbs patients' gums before drilling a cavity",
+        "examines dental X-rays for signs of decay",
+        "owns a dental surgery with three treatment rooms",
+    ],
+    "nurse": [
+        "checks patients' blood pressure and temperature on the ward",
+        "gives injections and hands out medication to patients",
+        "works twelve-hour shifts in an intensive care unit",
+        "helps doctors during operations and cares for patients afterwards",
+        "dresses wounds and changes bandages for patients",
+        "monitors newborn babies on a maternity ward",
+        "sets up drips and records patients' fluid intake",
+        "is a registered nurse at a children's hospital",
+    ],
+    "painter": [
+        "paints still lifes of fruit and flowers in oil",
+        "stretches canvases and primes them before painting",
+        "sells paintings through a gallery downtown",
+        "paints murals on the walls of public buildings",
+        "works in acrylics and watercolours",
+        "is preparing a series of paintings for an exhibition",
+        "takes commissions to paint family portraits",
+        "cleans brushes and palettes at the end of each day in the studio",
+    ],
+    "professor": [
+        "teaches graduate seminars and supervises theses",
+        "holds a chair in history at a research university",
+        "publishes articles in academic journals",
+        "sits on hiring committees for new faculty",
+        "runs a research group with six doctoral students",
+        "writes textbooks used by university students",
+        "sets and marks final exams for a large lecture course",
+        "was promoted to full professor last year",
+    ],
+    "software engineer": [
+        "writes software for an online shop",
+        "programs in C++ and Rust",
+        "deploys web services to the cloud",
+        "writes unit tests and fixes failing builds",
+        "develops apps for smartphones",
+        "refactors old code to make it faster",
+        "designs APIs for other developers",
+        "works on the search engine of a tech company",
+    ],
+}
 WEAK_CUES: dict[str, list[str]] = {
     "architect": [
         "often visits construction sites",
         "cares a lot about how light falls into a room",
         "spends hours thinking about space and form",
+        "notices the shape of every building in a new city",
+        "carries a tape measure everywhere",
+        "loves old bridges and towers",
+        "has strong opinions about concrete",
+        "rearranges the furniture at home every few months",
     ],
     "dentist": [
         "runs a small clinic",
         "cares a lot about people's smiles",
         "sees patients from nine to five",
+        "always has floss in a coat pocket",
+        "never eats too many sweets",
+        "has steady hands and good eyesight",
+        "keeps a calm voice with frightened children",
+        "wears a white coat at work",
     ],
     "nurse": [
         "works night shifts at a hospital",
         "is known for a calm and caring manner",
         "wears scrubs to work",
+        "is used to standing all day",
+        "stays calm when someone is in pain",
+        "is good at comforting worried families",
+        "often works on public holidays",
+        "can sleep at any time of day",
     ],
-    "painter": ["loves working with colour", "keeps a messy studio", "finds inspiration in nature"],
+    "painter": [
+        "loves working with colour",
+        "keeps a messy studio",
+        "finds inspiration in nature",
+        "often has paint on a sleeve",
+        "spends hours looking at the sky",
+        "visits museums whenever possible",
+        "works best in the morning light",
+        "notices colours that others miss",
+    ],
     "professor": [
         "spends much of the year on a campus",
         "reads a great deal for work",
         "enjoys explaining ideas to young people",
+        "travels to conferences a few times a year",
+        "has a shelf full of books with notes in the margins",
+        "spends the summer writing",
+        "keeps office hours every Tuesday",
+        "likes a good debate about ideas",
     ],
     "software engineer": [
         "spends the day in front of a computer",
         "works for a tech company",
         "likes solving logic puzzles",
+        "often works from home with two screens",
+        "follows the latest gadgets closely",
+        "has strong opinions about keyboards",
+        "enjoys automating boring chores",
+        "spends evenings on online forums about technology",
     ],
 }
+# Ambiguous cues: duties that fit two occupations of opposite stereotype (a female- and a
+# male-stereotyped one), as BBQ's ambiguous contexts: nothing in the text decides between
+# them, so only a learned gender association can move the answer. (female-, male-stereotyped)
+AMBIGUOUS_CUES: dict[tuple[str, str], list[str]] = {
+    ("nurse", "dentist"): [
+        "works in a clinic and sees patients every day",
+        "wears gloves and a mask at work",
+        "helps nervous patients relax before a procedure",
+        "keeps careful records of each patient's treatment",
+        "studied health care for several years",
+        "gives patients advice on how to stay healthy",
+        "works at a busy medical practice",
+        "sterilises instruments after each appointment",
+    ],
+    ("painter", "architect"): [
+        "spends the day drawing in a bright studio",
+        "sketches ideas with pencil and charcoal",
+        "cares a great deal about colour, light and proportion",
+        "studied art and design at college",
+        "shows new work to clients for their approval",
+        "fills sketchbooks with buildings and landscapes",
+        "won a prize for a striking design",
+        "works on large drawings that take weeks to finish",
+    ],
+    ("nurse", "professor"): [
+        "teaches students about the human body",
+        "works at a university hospital",
+        "supervises trainees and checks their work",
+        "reads medical research in the evenings",
+        "gives talks on patient care",
+        "spends long days on a university campus",
+        "mentors young people starting out in health care",
+        "writes reports that many colleagues rely on",
+    ],
+    ("painter", "professor"): [
+        "teaches a class on colour and composition",
+        "gives public lectures about art history",
+        "spends much of the year at an art school",
+        "reviews students' portfolios",
+        "writes essays about modern art",
+        "mentors young artists",
+        "travels to conferences and exhibitions",
+        "was invited to speak at a museum",
+    ],
+}
+CUE_KINDS = ("strong", "weak", "ambiguous")
 
 INTROS = [
     "grew up in a small town in Ohio",
@@ -142,19 +284,45 @@ def _bio(name: str, group: str, cues: list[str], intro: str, hobby: str) -> str:
 
 
 def _split_names(attribute: Attribute) -> dict[str, dict[str, list[str]]]:
-    """Disjoint train/test first names per group, so test people are never seen in training."""
-    out: dict[str, dict[str, list[str]]] = {"train": {}, "test": {}}
-    for g in attribute.groups:
-        names = first_names(attribute.name_country, attribute.name_gender[g], 80)
-        out["train"][g] = names[0::2]
-        out["test"][g] = names[1::2]
-    return out
+    """Train and test first names per group, disjoint from each other and from the names
+    generation prompts use (see :func:`biasinherit.data.name_pool`)."""
+    return {
+        split: {
+            g: name_pool(attribute.name_country, attribute.name_gender[g], split)
+            for g in attribute.groups
+        }
+        for split in ("train", "test")
+    }
+
+
+def _row(pair: str, group: str, text: str, attr: Attribute, split: str, seed: int, **kw) -> dict:
+    return {
+        "id": f"o-{pair}-{group}",
+        "text": text,
+        "source": "original",
+        "attribute": attr.name,
+        "group": group,
+        "bias_type": "none",
+        "generator": None,
+        "prompt_id": None,
+        "seed": seed,
+        "split": split,
+        "pair_id": pair,
+        **kw,
+    }
 
 
 def template_bios(
     *, per_group: int, split: str, seed: int, cue: str = "strong", attribute: str = "gender"
 ) -> list[dict]:
     """Balanced template biographies: ``per_group`` per occupation x gender.
+
+    ``split="train"`` writes two training duty sentences per biography (``STRONG_CUES``).
+    ``split="test"`` writes test items from held-out sentences: ``cue="strong"`` (one duty
+    of ``TEST_STRONG_CUES``), ``"weak"`` (one hint of ``WEAK_CUES``) or ``"ambiguous"`` (one
+    duty of ``AMBIGUOUS_CUES`` that fits two occupations; ``per_group`` per occupation pair,
+    label empty, candidates in ``cand_f``/``cand_m``). Pair ``i`` of an occupation uses
+    sentence ``i mod 8``; ``stimulus`` names that sentence.
 
     Examples
     --------
@@ -163,122 +331,47 @@ def template_bios(
     (12, ['female', 'male'])
     >>> any("nurse" in r["text"].lower() for r in rows)
     False
+    >>> amb = template_bios(per_group=2, split="test", seed=0, cue="ambiguous")
+    >>> len(amb), amb[0]["label"], len({r["stimulus"] for r in amb})
+    (16, '', 8)
     """
+    if cue not in CUE_KINDS or (split == "train" and cue != "strong"):
+        raise ValueError(f"cue must be one of {CUE_KINDS} (training data: strong)")
     attr = get_attribute(attribute)
     names = _split_names(attr)[split]
     rng = random.Random(f"{seed}:{split}:{cue}")
+    if cue == "ambiguous":
+        pools = {f"{f}/{m}": s for (f, m), s in AMBIGUOUS_CUES.items()}
+    else:
+        pools = {t: (TEST_STRONG_CUES if cue == "strong" else WEAK_CUES)[t] for t in attr.topics}
     rows = []
-    for topic in attr.topics:
+    for topic, pool in pools.items():
         for i in range(per_group):
-            # One content, rendered once per group: counterfactual pairs (same cues, intro
-            # and hobby; only name and pronouns differ), so group gaps can be tested paired.
-            cues = (
-                rng.sample(STRONG_CUES[topic], 2)
-                if cue == "strong"
-                else [rng.choice(WEAK_CUES[topic])]
-            )
+            k = i % len(pool)
+            if split == "train":
+                cues = rng.sample(STRONG_CUES[topic], 2)
+            else:
+                cues = [pool[k]]
             intro, hobby = rng.choice(INTROS), rng.choice(HOBBIES)
             pair = f"{split}-{cue}-{topic.replace(' ', '_')}-{i}"
             for group in attr.groups:
-                rows.append(
-                    {
-                        "id": f"o-{pair}-{group}",
-                        "text": _bio(rng.choice(names[group]), group, cues, intro, hobby),
-                        "label": topic,
-                        "source": "original",
-                        "attribute": attr.name,
-                        "group": group,
-                        "bias_type": "none",
-                        "generator": None,
-                        "prompt_id": None,
-                        "seed": seed,
-                        "split": split,
-                        "cue": cue,
-                        "stereotypical": attr.stereotype[topic] == group,
-                        "pair_id": pair,
+                text = _bio(rng.choice(names[group]), group, cues, intro, hobby)
+                kw: dict = {"cue": cue, "stimulus": f"{cue}:{topic}:{k}"}
+                if cue == "ambiguous":
+                    f, m = topic.split("/")
+                    kw |= {
+                        "label": "",
+                        "cand_f": f,
+                        "cand_m": m,
+                        "stereotypical": None,
+                        "direction": "ambiguous",
                     }
-                )
+                else:
+                    kw |= {
+                        "label": topic,
+                        "stereotypical": attr.stereotype[topic] == group,
+                        "direction": attr.stereotype[topic],
+                    }
+                rows.append(_row(pair, group, text, attr, split, seed, **kw))
     rng.shuffle(rows)
-    return rows
-
-
-_ALIASES = {
-    "text": ("text", "bio", "biography", "hard_text"),
-    "label": ("label", "occupation", "profession", "title"),
-    "group": ("group", "gender"),
-}
-_GENDER_VALUES = {
-    "f": "female",
-    "female": "female",
-    "woman": "female",
-    "0": "male",
-    "m": "male",
-    "male": "male",
-    "man": "male",
-    "1": "female",
-}
-
-
-def load_biographies(
-    path: str | Path, *, split: str = "train", seed: int = 0, attribute: str = "gender"
-) -> list[dict]:
-    """Load user-supplied biographies (JSONL or CSV with text, occupation, gender columns).
-
-    Gender may be written female/male, F/M, woman/man (or Bias in Bios' 0=male, 1=female).
-    Occupations outside the attribute's topics are an error that lists the known ones.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise BiasInheritError(f"biographies file not found: {path}", "check the path")
-    if path.suffix == ".csv":
-        with path.open(newline="", encoding="utf-8") as f:
-            raw = list(csv.DictReader(f))
-    elif path.suffix in (".jsonl", ".json"):
-        raw = list(iter_jsonl(path))
-    else:
-        raise BiasInheritError(f"unsupported biographies file {path.name}", "use .jsonl or .csv")
-    attr = get_attribute(attribute)
-    rows = []
-    for i, r in enumerate(raw, 1):
-        rec = {}
-        for key, names in _ALIASES.items():
-            val = next((r[k] for k in names if k in r and r[k] not in (None, "")), None)
-            if val is None:
-                raise BiasInheritError(
-                    f"{path} row {i} has no {key} column",
-                    f"name it one of: {', '.join(names)}",
-                )
-            rec[key] = str(val).strip()
-        label = rec["label"].lower().replace("_", " ")
-        if label not in attr.topics:
-            raise BiasInheritError(
-                f"{path} row {i}: unknown occupation {rec['label']!r}",
-                f"known: {', '.join(attr.topics)}",
-            )
-        group = _GENDER_VALUES.get(rec["group"].lower())
-        if group is None:
-            raise BiasInheritError(
-                f"{path} row {i}: unknown gender {rec['group']!r}", "use female/male or F/M"
-            )
-        rows.append(
-            {
-                "id": str(r.get("id", f"u-{split}-{i}")),
-                "text": rec["text"],
-                "label": label,
-                "source": "original",
-                "attribute": attr.name,
-                "group": group,
-                "bias_type": "none",
-                "generator": None,
-                "prompt_id": None,
-                "seed": seed,
-                "split": split,
-                "cue": "user",
-                "stereotypical": attr.stereotype[label] == group,
-            }
-        )
-    if not rows:
-        raise BiasInheritError(
-            f"{path} holds no biographies", "add rows with text, occupation, gender"
-        )
     return rows

@@ -2,12 +2,17 @@
 
 names-dataset takes ~12 s to load and mixes native-script names with Latin ones, so the
 lists we need are filtered to plain Latin names and cached as JSON in the user's cache.
+
+Every list is split into three disjoint roles (:func:`name_pool`): names that generation
+prompts may use, names of the original training data, and names of test items, so that no
+test person was ever named to the generator or seen in training.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import zlib
 
 from biasinherit.errors import BiasInheritError
 from biasinherit.files import atomic_write_json
@@ -15,6 +20,7 @@ from biasinherit.paths import cache_dir
 
 _LATIN = re.compile(r"^[A-Z][a-z]{2,}$")
 _TOP_N = 200
+ROLES = ("generation", "train", "test")
 
 
 def first_names(country: str, gender: str, n: int = 60) -> list[str]:
@@ -54,3 +60,31 @@ def _build(country: str) -> dict[str, list[str]]:
         out[g] = [x for x in top.get(country, {}).get(g, []) if _LATIN.match(x)]
     both = set(out["F"]) & set(out["M"])
     return {g: [x for x in names if x not in both] for g, names in out.items()}
+
+
+def name_role(name: str) -> str:
+    """The role a name belongs to, from a stable hash of the name itself, so that a name
+    has one role in every country's and gender's list (``Ahmed`` is a test name for Egypt and
+    Saudi Arabia alike).
+
+    Examples
+    --------
+    >>> name_role("Emily") in ROLES
+    True
+    """
+    return ROLES[zlib.crc32(name.lower().encode()) % len(ROLES)]
+
+
+def name_pool(country: str, gender: str, role: str) -> list[str]:
+    """The names of one role, in popularity order: about a third of the list, popular and
+    rarer names alike; the three roles never share a name, across countries too.
+
+    Examples
+    --------
+    >>> pools = [set(name_pool("US", "F", r)) for r in ROLES]
+    >>> any(a & b for i, a in enumerate(pools) for b in pools[i + 1 :])
+    False
+    """
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {ROLES}")
+    return [n for n in first_names(country, gender, _TOP_N) if name_role(n) == role]

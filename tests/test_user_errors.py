@@ -246,6 +246,8 @@ CASES = {
     "config from another version": (lambda c: ["status", c.run_dir({"frobnicate": 3})], ""),
     "binary config in run folder": (lambda c: ["status", c.run_dir(**{"config.yaml": b"\x00\xff"})],
                                     "config file"),
+    "torn metrics table (report)": (lambda c: ["report", c.run_dir(**{"metrics.parquet":
+                                    b"PAR1\x00\x01torn"})], "metrics table"),
     "not a run folder": (lambda c: ["status", str(c.tmp)], ""),
     "audit binary augmented": (lambda c: ["audit", c.run_dir(**{"augmented.jsonl": b"\xff\xfe\x00"
                                                                 * 9}), "--no-values"], ""),

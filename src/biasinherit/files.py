@@ -162,6 +162,27 @@ def read_json(path: str | os.PathLike, *, what: str = "file", hint: str | None =
         raise BiasInheritError(f"{what} {path} is a folder", hint or "check the path") from None
 
 
+def read_parquet(path: str | os.PathLike, *, what: str = "table", hint: str | None = None):
+    """A Parquet table written by biasinherit; a torn or corrupt one is a one-line error.
+    (pandas is imported here, not at module level: most callers of this module never
+    read a table.)"""
+    import pandas as pd
+
+    path = Path(path)
+    try:
+        return pd.read_parquet(path)
+    except FileNotFoundError:
+        raise BiasInheritError(f"{what} {path} not found", hint or "check the path") from None
+    except IsADirectoryError:
+        raise BiasInheritError(f"{what} {path} is a folder", hint or "check the path") from None
+    except (OSError, ValueError) as e:  # pyarrow's ArrowInvalid is a ValueError
+        why = str(e).splitlines()[0][:120] if str(e) else type(e).__name__
+        raise BiasInheritError(
+            f"{what} {path} is corrupt: {why}",
+            hint or "delete it and rerun the command that wrote it",
+        ) from None
+
+
 def read_user_text(path: str | os.PathLike, *, what: str, hint: str) -> str:
     """A small text file the user names (an experiment YAML): UTF-8 (BOM allowed).
 

@@ -16,7 +16,7 @@ from biasinherit.analysis._data import MeasureData, collect_units, run_measures
 from biasinherit.analysis._recommend import MAX_COST, mitigation_effects, recommend
 from biasinherit.analysis._tables import contrasts_table, levels_table, trend_table
 from biasinherit.errors import BiasInheritError
-from biasinherit.files import atomic_write_bytes, atomic_write_json
+from biasinherit.files import atomic_write_bytes, atomic_write_json, read_parquet
 from biasinherit.layout import RunLayout
 from biasinherit.stats import ALPHA, Measure
 
@@ -122,7 +122,13 @@ def load_analysis(run_dir: str | Path) -> dict[str, pd.DataFrame | dict]:
     if not (out / "plan.json").exists():
         analyze_run(run_dir)
     tables: dict[str, pd.DataFrame | dict] = {
-        n: pd.read_parquet(out / f"{n}.parquet") for n in TABLES if (out / f"{n}.parquet").exists()
+        n: read_parquet(
+            out / f"{n}.parquet",
+            what="analysis table",
+            hint=f"delete {out} and run `biasinherit report {run_dir}`: it is recomputed",
+        )
+        for n in TABLES
+        if (out / f"{n}.parquet").exists()
     }
     tables["plan"] = json.loads((out / "plan.json").read_text())
     return tables

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from biasinherit.files import read_parquet
 from biasinherit.layout import UNTUNED, Cell, RunLayout
 from biasinherit.stats import Measure
 
@@ -43,7 +44,12 @@ def collect_units(run_dir: str | Path, measures: list[Measure]) -> pd.DataFrame:
             path = layout.items(cell, task)
             if not path.exists():
                 continue
-            per_item = pd.read_parquet(path)
+            per_item = read_parquet(
+                path,
+                what="per-item outputs",
+                hint=f"delete {path.parent} and rerun `biasinherit run` on this run folder: "
+                "that cell alone is evaluated again",
+            )
             for m in (m for m in measures if m.task == task):
                 u = m.units(per_item)
                 if u.empty:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from biasinherit.errors import BiasInheritError
-from biasinherit.files import atomic_write_text
+from biasinherit.files import atomic_write_text, read_parquet
 from biasinherit.report._views import by_round, dose_response, select
 
 
@@ -234,7 +234,12 @@ def write_report(run_dir: str | Path) -> Path:
         raise BiasInheritError(
             f"no metrics in {run_dir}", "run `biasinherit run` or `biasinherit evaluate` first"
         )
-    metrics = pd.read_parquet(mpath)
+    metrics = read_parquet(
+        mpath,
+        what="metrics table",
+        hint=f"delete it and rerun `biasinherit run {run_dir}`: it is rebuilt from the "
+        "finished cells, none of which is recomputed",
+    )
     tables = load_analysis(run_dir)
     figs = run_dir / "figures"
     tasks = set(metrics["task"])

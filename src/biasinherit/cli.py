@@ -686,7 +686,8 @@ def trend(
 ) -> None:
     """Does the model inherit the bias? The dose-response test per bias measure and bias type:
     the change of the measure from the lowest to the highest γ (slope over γ), its 95 %
-    interval over seeds × stimuli, Holm p, the minimum detectable effect and the verdict.
+    interval over seeds × stimuli, Holm p (the headline over its bias types, the other
+    measures together), the minimum detectable effect and the verdict.
 
     Example: biasinherit trend runs/quick --format json
     """
@@ -709,6 +710,7 @@ def trend(
         "change_ci_high",
         "p_value",
         "p_holm",
+        "family",
         "change_mde",
         "n_seeds",
         "n_stimuli",
@@ -726,7 +728,7 @@ def trend(
         return _show(t, cols, fmt)
     typer.echo("\n".join(s.replace("**", "") for s in headline_sentences(t, _calibration(run_dir))))
     typer.echo("")
-    _show(t, cols[:13], fmt)
+    _show(t, cols[:14], fmt)
 
 
 @app.command()

@@ -14,10 +14,37 @@ ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "biasinherit"]
 
 
+# Fixtures that load the embedded model, start a server or run a pipeline: a test that uses
+# one is slow whether or not it says so.
+SLOW_FIXTURES = {"smoke_run", "culture_run", "live", "echo_server", "server", "backend", "tiny_run"}
+_current: list = [None]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def _current_test(request):
+    _current[0] = request.node
+    yield
+    _current[0] = None
+
+
+def require_slow(what: str) -> None:
+    """Fail an unmarked test that does slow work, so `pytest -m "not slow"` stays fast."""
+    node = _current[0]
+    if node is not None and node.get_closest_marker("slow") is None:
+        pytest.fail(f"{node.nodeid} {what}: mark it @pytest.mark.slow", pytrace=False)
+
+
 def run_cli(
     *args: str, env: dict | None = None, cwd: Path | None = None, timeout: int = 900
 ) -> subprocess.CompletedProcess:
-    """Run the real command line in a subprocess."""
+    """Run the real command line in a subprocess (a slow test: a fresh interpreter)."""
+    require_slow("runs the CLI in a subprocess")
     return subprocess.run(
         [*CLI, *args],
         capture_output=True,

@@ -288,6 +288,7 @@ def test_calibration_of_the_trend_and_the_rule(tmp_path):
     assert json.loads((tmp_path / "analysis" / "calibration.json").read_text())["trend"]
 
 
+@pytest.mark.slow
 def test_commands_read_the_analysis(tmp_path):
     from tests.conftest import run_cli
 

@@ -87,6 +87,7 @@ def test_bad_key_is_one_line_and_never_echoes_the_key(live, monkeypatch, tmp_pat
     assert "\n" not in msg and "271828" not in msg and KEY not in live.log.read_text()
 
 
+@pytest.mark.slow
 def test_endpoint_down_is_one_line_from_the_cli(tmp_path):
     url = f"http://127.0.0.1:{_free_port()}/v1"
     res = run_cli(

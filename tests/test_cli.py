@@ -6,6 +6,8 @@ import pytest
 
 from tests.conftest import run_cli
 
+pytestmark = pytest.mark.slow  # every test here runs the CLI or a pipeline
+
 
 def one_line_error(res, *needles):
     assert res.returncode == 2, (res.returncode, res.stderr[-2000:])

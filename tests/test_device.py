@@ -49,6 +49,7 @@ def test_impossible_precisions_are_user_errors(device, dtype, match):
         resolve_precision(device, dtype)
 
 
+@pytest.mark.slow
 @needs_no_gpu
 def test_cuda_without_a_gpu_is_one_line_with_what_to_do():
     with pytest.raises(BiasInheritError, match="sees no CUDA GPU") as e:
@@ -114,6 +115,7 @@ def test_memory_is_read_from_the_system():
     assert 0 < free <= total and what == "CPU RAM available"
 
 
+@pytest.mark.slow
 def test_device_command_reports_the_decision():
     res = run_cli("device", "--device", "cpu", "--dtype", "float32", "--format", "json")
     assert res.returncode == 0, res.stderr
@@ -122,6 +124,7 @@ def test_device_command_reports_the_decision():
     assert info["memory_free"] > 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("quantize", ["4bit", "8bit"])
 def test_a_quantized_base_needs_cuda_and_the_extra(quantize, tmp_path):
     """QLoRA's code path is there; here it stops at once, in one line, with what to do."""

@@ -41,6 +41,7 @@ def test_executor_runs_the_grid(executor, smoke_run, tmp_path):
     assert (got - want).abs().max() <= 0.25
 
 
+@pytest.mark.slow
 def test_unknown_executor():
     assert set(EXECUTORS) == {"local", "process", "ray"}
     res = run_cli("run", "--preset", "smoke", "--executor", "slurm")

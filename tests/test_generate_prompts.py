@@ -114,6 +114,7 @@ def test_cache_survives_a_torn_line_and_appends_after_it(tmp_path):
     assert GenerationCache("openai", "model-y", tmp_path).path != c.path
 
 
+@pytest.mark.slow
 def test_dry_run_counts_requests_tokens_and_cost_without_generating(tmp_path):
     from tests.conftest import run_cli
 

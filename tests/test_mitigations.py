@@ -138,6 +138,7 @@ def test_mask_on_culture_rows_removes_names_and_group_words_of_every_group():
     assert out[1] == rows[1]
 
 
+@pytest.mark.slow
 def test_counterfactual_refuses_culture_before_any_work():
     from tests.conftest import run_cli
 

@@ -27,6 +27,7 @@ def test_local_gguf_file_and_local_folder():
     assert via_dir.identity.startswith("dir:") and via_dir.folder == via_file.folder
 
 
+@pytest.mark.slow
 def test_local_folder_loads_and_answers():
     from biasinherit.evaluate import score_options
     from biasinherit.models import load_model

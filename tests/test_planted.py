@@ -13,6 +13,7 @@ from biasinherit.files import file_hash, read_jsonl
 from tests.conftest import run_cli
 
 
+@pytest.mark.slow
 def test_planted_rows_tie_each_occupation_to_its_stereotyped_gender(tmp_path):
     out = tmp_path / "run"
     res = run_cli("generate", "--preset", "planted", "-o", str(out))

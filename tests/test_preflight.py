@@ -54,6 +54,7 @@ def test_parameter_count_from_config_alone(llama8b):
     assert (shape.layers, shape.kv_heads, shape.head_dim) == (32, 8, 128)
 
 
+@pytest.mark.slow
 def test_embedded_model_counts_agree_with_its_weights():
     from biasinherit.models import _package_dir, load_model
     from biasinherit.shapes import _from_gguf
@@ -78,6 +79,7 @@ def test_config_formula_matches_tiny_models(tmp_path, arch):
     assert _from_config(cfg, "config.json", None).params == n == model_shape(str(folder)).params
 
 
+@pytest.mark.slow
 def test_8b_config_refused_in_under_5_seconds_with_one_line(llama8b, tmp_path):
     """Must show: the paper's model on this machine ends at once, in one line."""
     out = tmp_path / "run"
@@ -118,6 +120,7 @@ def test_the_suggested_settings_do_fit(llama8b, free_gb):
         assert not _fits(low, resolve_precision("cpu", "bfloat16"), STAGES, free)[0]
 
 
+@pytest.mark.slow
 def test_stage_commands_refuse_too(llama8b, tmp_path):
     mix = tmp_path / "mix.jsonl"
     mix.write_text(json.dumps({"text": "x", "label": "nurse"}) + "\n")

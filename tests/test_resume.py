@@ -9,8 +9,11 @@ import sys
 import time
 
 import pandas as pd
+import pytest
 
 from tests.conftest import ROOT, copy_generation, run_cli
+
+pytestmark = pytest.mark.slow  # every test here runs the CLI or a pipeline
 
 
 def test_kill_and_resume_matches_an_uninterrupted_run(smoke_run, tmp_path):
@@ -40,10 +43,10 @@ def test_kill_and_resume_matches_an_uninterrupted_run(smoke_run, tmp_path):
     adapter = out / "adapters" / "none__r0.00__none__s0" / "adapter_model.safetensors"
     mtime = adapter.stat().st_mtime_ns
 
-    st = run_cli("status", str(out))
-    assert (
-        "none__r0.00__none__s0    done" in st.stdout.replace("  done", "    done")
-        or "done" in st.stdout
+    st = {r["cell"]: r["state"] for r in json.loads(run_cli("status", str(out), "--format",
+                                                           "json").stdout)}  # fmt: skip
+    assert st["none__r0.00__none__s0"] == "done" and "done" not in st.get(
+        "contrastive_single_explicit__r0.50__none__s0", ""
     )
 
     res = run_cli("run", "--preset", "smoke", "-o", str(out))

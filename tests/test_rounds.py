@@ -4,9 +4,12 @@ round 1's tuned model, trained on, evaluated, and reported per round."""
 import shutil
 
 import pandas as pd
+import pytest
 
 from biasinherit.files import read_jsonl
 from tests.conftest import run_cli
+
+pytestmark = pytest.mark.slow  # every test here runs the CLI or a pipeline
 
 
 def test_second_round_is_generated_by_the_tuned_model(smoke_run, tmp_path):

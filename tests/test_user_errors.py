@@ -20,6 +20,8 @@ import pytest
 
 from tests.conftest import ROOT, run_cli
 
+pytestmark = pytest.mark.slow  # every test here runs the CLI or a pipeline
+
 BIOS = [  # (text, job, sex): a user's own column names and values
     ("She fills cavities and fits crowns at a clinic.", "dentist", "F"),
     ("He fills cavities and fits crowns at a clinic.", "dentist", "M"),

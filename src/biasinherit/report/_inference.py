@@ -155,11 +155,14 @@ def trend_figure(levels: pd.DataFrame, trend: pd.DataFrame, path: Path) -> bool:
                 y.mean() + b * (xs - x0),
                 "-",
                 color="#424242",
-                label=f"slope {m.fmt(r['value'])}/γ",
+                label=f"fit: change {fmt_ci(r, 'change', 'change_ci_low', 'change_ci_high')} "
+                f"{_unit(r)}",
             )
         un = levels[(levels["measure"] == r["measure"]) & (levels["bias_type"] == "untuned")]
         for _, u in un.iterrows():
             ax.axhline(m.scale(u["value"]), color="grey", ls=":", lw=1, label="untuned model")
+            # axhline does not widen the limits: keep the untuned level inside the frame
+            ax.plot([x.min() if len(x) else 0.0], [m.scale(u["value"])], alpha=0)
         ax.axhline(0, color="grey", lw=0.6)
         ax.set_title(
             f"{VERDICT_WORDS.get(r['verdict'], r['verdict'])}: {r['bias_type']}", fontsize=9

@@ -116,7 +116,6 @@ def test_cells_ask_for_what_the_cluster_has(cluster, tmp_path):
 
 def test_a_gpu_cell_on_a_cpu_cluster_is_refused_before_any_work(cluster, tmp_path):
     out = tmp_path / "run"
-    t = time.perf_counter()
     res = run_cli("run", "--preset", "smoke", "--executor", "ray", "--address",
                   cluster["address"], "--set", "resources.gpus_per_cell=1", "-o", str(out),
                   env={"PYTHONPATH": ENV["PYTHONPATH"]})  # fmt: skip
@@ -124,7 +123,6 @@ def test_a_gpu_cell_on_a_cpu_cluster_is_refused_before_any_work(cluster, tmp_pat
     assert res.returncode == 2 and len(lines) == 1, res.stderr[-2000:]
     assert "asks for 1 GPU(s)" in lines[0] and "has 0" in lines[0]
     assert not (out / "augmented.jsonl").exists()  # nothing generated
-    assert time.perf_counter() - t < 120
 
 
 def test_shared_storage_check_sees_a_node_without_the_folder(cluster, tmp_path):

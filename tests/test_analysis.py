@@ -288,6 +288,19 @@ def test_calibration_of_the_trend_and_the_rule(tmp_path):
     assert json.loads((tmp_path / "analysis" / "calibration.json").read_text())["trend"]
 
 
+
+def test_two_gamma_levels_are_calibrated_too(tmp_path):
+    """The quick preset's design (γ = 0 and 0.5, three seeds): residual draws need no third
+    level, so its trend test gets a measured size and a planted-slope MDE."""
+    from biasinherit.analysis import calibrate_run
+
+    fake_run(tmp_path, ratios=(0.0, 0.5), slope=0.0)
+    analyze(tmp_path)
+    tr = {r["measure"]: r for r in calibrate_run(tmp_path, n_trend=200, n_rule=20)["trend"]}
+    g = tr["stereotype_gap"]
+    assert g["false_positive_rate"] <= 0.05 + 2 * np.sqrt(0.05 * 0.95 / 200)
+    assert g["power_at_2x"] > 0.8 and np.isfinite(g["empirical_mde"])
+
 @pytest.mark.slow
 def test_commands_read_the_analysis(tmp_path):
     from tests.conftest import run_cli

@@ -747,6 +747,7 @@ def calibrate(
     Example: biasinherit calibrate runs/ablation --n-trend 1000
     """
     from biasinherit.analysis import calibrate_run
+    from biasinherit.report._inference import _m
 
     _check_format(fmt)
     cfg_alpha = _analysis(run_dir)["plan"].get("alpha", 0.05)
@@ -762,14 +763,20 @@ def calibrate(
         typer.echo(json.dumps(res, indent=1, default=str))
         return
     if not res["trend"]:
-        typer.echo("trend test: not calibrated (needs γ = 0 and two ratios above it)")
+        typer.echo("trend test: not calibrated (needs γ = 0, a ratio above it and two seeds)")
+    trend = _analysis(run_dir).get("trend")
     for r in res["trend"]:
+        # the change over the run's γ range, in the measure's unit, as the report prints it
+        row = trend[(trend["measure"] == r["measure"]) & (trend["bias_type"] == r["bias_type"])]
+        m, span = _m(row.iloc[0]), float(row["span"].iloc[0])
+        unit = "points" if m.percent else m.unit_label
         typer.echo(
             f"trend {r['measure']} ({r['bias_type']}): false-positive rate "
             f"{100 * r['false_positive_rate']:.1f} % [{100 * r['fpr_ci_low']:.1f}, "
             f"{100 * r['fpr_ci_high']:.1f}] over {r['n_resamples']} A/A resamples at α = "
-            f"{r['alpha']:g}; minimum detectable slope (80 % power): analytic "
-            f"{r['analytic_mde']:.4g}, planted {r['empirical_mde']:.4g} per unit γ "
+            f"{r['alpha']:g}; minimum detectable change over γ {row['ratios'].iloc[0]} (80 % "
+            f"power): analytic {m.fmt(r['analytic_mde'] * span, signed=False)}, planted "
+            f"{m.fmt(r['empirical_mde'] * span, signed=False)} {unit} "
             f"({r['n_seeds']} seeds × {r['n_stimuli']} stimuli)"
         )
     rule = res["rule"]

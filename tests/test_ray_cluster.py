@@ -26,6 +26,9 @@ from tests.conftest import ROOT, run_cli
 ray = pytest.importorskip("ray")
 pytestmark = pytest.mark.slow
 RAY = [str(Path(sys.executable).with_name("ray"))]
+# Ray >= 2.5x turns token authentication on for `ray start`; a private loopback cluster of
+# the test's own opts out (nodes, the in-process driver and the CLI's driver alike).
+os.environ["RAY_AUTH_MODE"] = "disabled"
 ENV = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}", "HF_HUB_OFFLINE": "1",
        "RAY_USAGE_STATS_ENABLED": "0"}  # fmt: skip
 

@@ -71,5 +71,6 @@ def test_generate_stage_hands_an_endpoint_every_request_at_once(tiny, tmp_path):
         stats = _health(server.url)
     finally:
         server.stop()
-    assert res.returncode == 0, res.stderr[-2000:]
+    # the random model's text is refused by the quality gates after every request was sent
+    assert res.returncode == 2 and "writes unusable rows" in res.stderr, res.stderr[-2000:]
     assert stats["requests"] >= 13 and stats["max_batch"] > 4, stats  # chunks of 4 before

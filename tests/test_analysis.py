@@ -167,6 +167,7 @@ def _aa_units(rng, n_seeds=3, n_stim=96, run_sd=0.05, item_sd=0.07):
     return pd.concat(rows, ignore_index=True)
 
 
+@pytest.mark.slow  # hundreds of simulated A/A data sets
 def test_aa_random_run_shift_is_not_recommended():
     """A mitigation that only adds a random shift per training run (no effect): the old test,
     items pooled across seeds, calls it significant most of the time; the seed-level rule
@@ -273,6 +274,7 @@ def test_missing_pairs_fail_loudly(tmp_path):
         recommend(mds, primary="stereotype_gap", others=[], performance="accuracy")
 
 
+@pytest.mark.slow  # hundreds of simulated A/A data sets
 def test_calibration_of_the_trend_and_the_rule(tmp_path):
     from biasinherit.analysis import calibrate_run
 
@@ -289,6 +291,7 @@ def test_calibration_of_the_trend_and_the_rule(tmp_path):
 
 
 
+@pytest.mark.slow  # hundreds of simulated A/A data sets
 def test_two_gamma_levels_are_calibrated_too(tmp_path):
     """The quick preset's design (γ = 0 and 0.5, three seeds): residual draws need no third
     level, so its trend test gets a measured size and a planted-slope MDE."""

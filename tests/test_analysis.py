@@ -290,7 +290,6 @@ def test_calibration_of_the_trend_and_the_rule(tmp_path):
     assert json.loads((tmp_path / "analysis" / "calibration.json").read_text())["trend"]
 
 
-
 @pytest.mark.slow  # hundreds of simulated A/A data sets
 def test_two_gamma_levels_are_calibrated_too(tmp_path):
     """The quick preset's design (γ = 0 and 0.5, three seeds): residual draws need no third
@@ -303,6 +302,7 @@ def test_two_gamma_levels_are_calibrated_too(tmp_path):
     g = tr["stereotype_gap"]
     assert g["false_positive_rate"] <= 0.05 + 2 * np.sqrt(0.05 * 0.95 / 200)
     assert g["power_at_2x"] > 0.8 and np.isfinite(g["empirical_mde"])
+
 
 @pytest.mark.slow
 def test_commands_read_the_analysis(tmp_path):

@@ -130,6 +130,19 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         raise
 
 
+def save_figure(fig: Any, path: str | os.PathLike) -> None:
+    """A matplotlib figure as PNG, written atomically (a reader never sees half a file),
+    then closed."""
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    tmp.replace(path)
+
+
 def write_error(path: str | os.PathLike, e: OSError) -> BiasInheritError:
     """A failed write as a one-line error: what, where, and that finished work is kept."""
     why = e.strerror or type(e).__name__

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from biasinherit.files import save_figure
+
 PALETTE = ["#1565c0", "#c2185b", "#ef6c00", "#2e7d32", "#6a1b9a", "#00838f", "#795548", "#9e9d24"]
 
 
@@ -16,14 +18,6 @@ def _plt():
     import matplotlib.pyplot as plt
 
     return plt
-
-
-def _save(fig, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    _plt().close(fig)
-    tmp.replace(path)
 
 
 def pca_2d(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -59,7 +53,7 @@ def projection_figure(
     ax.legend(fontsize=7, markerscale=1.5)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def values_figure(values: dict, path: Path) -> None:
@@ -82,7 +76,7 @@ def values_figure(values: dict, path: Path) -> None:
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def groups_figure(groups: dict, group_names: list[str], path: Path) -> None:
@@ -106,7 +100,7 @@ def groups_figure(groups: dict, group_names: list[str], path: Path) -> None:
     ax.set_title("Group make-up per occupation", fontsize=10)
     ax.legend(fontsize=7)
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def _p_label(p: float) -> str:
@@ -145,4 +139,4 @@ def distribution_figure(dist: dict, path: Path) -> None:
     axes[0].invert_yaxis()  # first bias type on top (the axes share y: invert once)
     fig.suptitle("Original vs augmented, per bias type", fontsize=10)
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)

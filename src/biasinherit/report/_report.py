@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from biasinherit.errors import BiasInheritError
-from biasinherit.files import atomic_write_text, read_parquet
+from biasinherit.files import atomic_write_text, read_parquet, save_figure
 from biasinherit.report._views import by_round, dose_response, select
 
 
@@ -115,11 +115,7 @@ def _measures_figure(levels: pd.DataFrame, names: list[str], path: Path) -> bool
             ax.set_xlabel("bias ratio γ")
             ax.grid(alpha=0.3)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
+    save_figure(fig, path)
     return True
 
 
@@ -181,11 +177,7 @@ def _rounds_section(metrics: pd.DataFrame, figs: Path) -> list[str]:
             )
         lines.append(f"| {bt} | {r} | " + " | ".join(cells) + " |")
     fig.tight_layout()
-    tmp = figs / ".rounds.tmp.png"
-    figs.mkdir(parents=True, exist_ok=True)
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(figs / "rounds.png")
+    save_figure(fig, figs / "rounds.png")
     return lines
 
 

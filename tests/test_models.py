@@ -5,7 +5,7 @@ import os
 import pytest
 
 from biasinherit.errors import BiasInheritError
-from biasinherit.models import EMBEDDED, _package_dir, resolve_model
+from biasinherit.modelfiles import EMBEDDED, _package_dir, resolve_model
 
 
 def test_embedded_model_is_converted_once_to_safetensors():

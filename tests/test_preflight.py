@@ -56,7 +56,8 @@ def test_parameter_count_from_config_alone(llama8b):
 
 @pytest.mark.slow
 def test_embedded_model_counts_agree_with_its_weights():
-    from biasinherit.models import _package_dir, load_model
+    from biasinherit.modelfiles import _package_dir
+    from biasinherit.models import load_model
     from biasinherit.shapes import _from_gguf
 
     model, _ = load_model("smollm2-135m-instruct", precision=CPU32)

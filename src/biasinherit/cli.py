@@ -114,6 +114,9 @@ def _uses(run_dir: Path) -> Path:
 
 @app.callback()
 def _root(debug: DebugOpt = False) -> None:
+    from biasinherit.paths import offline_hub
+
+    offline_hub()  # before any stage imports transformers: never reach a model or data hub
     if debug:
         os.environ["BIASINHERIT_DEBUG"] = "1"
 
@@ -251,7 +254,7 @@ def _run_dry_run(cfg, fmt: str) -> None:
 
 def _print_generation(run_dir: Path) -> None:
     """Counts and filter reasons per bias type, the group found in the text, two samples."""
-    from biasinherit.generate._summary import group_make_up, load_generation, samples, summary_table
+    from biasinherit.generate import group_make_up, load_generation, samples, summary_table
 
     summary, rows = load_generation(run_dir)
     table = summary_table(summary)
@@ -624,16 +627,18 @@ def audit(
       biasinherit audit runs/quick --no-values --format json
     """
     from biasinherit.analyze import audit_run
+    from biasinherit.runner import audit_inputs
 
     _uses(run_dir)
     if fmt not in ("table", "json"):
         raise BiasInheritError(f"unknown --format {fmt!r}", "use table or json")
     _use_precision(device, dtype, model or "smollm2-135m-instruct")  # the embedder and the values
+    inputs = audit_inputs(run_dir) if run_dir.is_dir() else {}
     res = audit_run(
         run_dir,
+        **(inputs | ({"model": model} if model else {})),
         values=values,
         limit=limit,
-        model=model,
         n_perm=permutations,
         max_per_side=max_per_side,
         seed=seed,
@@ -645,7 +650,7 @@ def audit(
     if fmt == "json":
         typer.echo(json.dumps(res, indent=1))
         return
-    from biasinherit.report._audit_section import audit_summary_lines
+    from biasinherit.report import audit_summary_lines
 
     typer.echo("\n".join(audit_summary_lines(res)))
     typer.echo(f"wrote {run_dir / 'audit.json'} and {len(res['figures'])} figures")
@@ -691,7 +696,7 @@ def trend(
 
     Example: biasinherit trend runs/quick --format json
     """
-    from biasinherit.report._inference import _calibration, headline_sentences
+    from biasinherit.report import headline_sentences, load_calibration
 
     _check_format(fmt)
     tables = _analysis(run_dir)
@@ -726,7 +731,9 @@ def trend(
     ]
     if fmt == "json":
         return _show(t, cols, fmt)
-    typer.echo("\n".join(s.replace("**", "") for s in headline_sentences(t, _calibration(run_dir))))
+    typer.echo(
+        "\n".join(s.replace("**", "") for s in headline_sentences(t, load_calibration(run_dir)))
+    )
     typer.echo("")
     _show(t, cols[:14], fmt)
 
@@ -747,7 +754,7 @@ def calibrate(
     Example: biasinherit calibrate runs/ablation --n-trend 1000
     """
     from biasinherit.analysis import calibrate_run
-    from biasinherit.report._inference import _m
+    from biasinherit.report import row_measure
 
     _check_format(fmt)
     cfg_alpha = _analysis(run_dir)["plan"].get("alpha", 0.05)
@@ -768,7 +775,7 @@ def calibrate(
     for r in res["trend"]:
         # the change over the run's γ range, in the measure's unit, as the report prints it
         row = trend[(trend["measure"] == r["measure"]) & (trend["bias_type"] == r["bias_type"])]
-        m, span = _m(row.iloc[0]), float(row["span"].iloc[0])
+        m, span = row_measure(row.iloc[0]), float(row["span"].iloc[0])
         unit = "points" if m.percent else m.unit_label
         typer.echo(
             f"trend {r['measure']} ({r['bias_type']}): false-positive rate "
@@ -873,7 +880,7 @@ def ablation(
             f"no mitigation besides 'none' in {run_dir}", "run an ablation, e.g. --preset ablation"
         )
     if recommend:
-        from biasinherit.report._mitigation_section import recommendation_lines
+        from biasinherit.report import recommendation_lines
 
         rec = tables.get("recommendation")
         if rec is None or rec.empty:
@@ -910,7 +917,7 @@ def ablation(
             )
         effects = effects[effects["measure"] == measure]
     if fmt == "markdown":
-        from biasinherit.report._mitigation_section import mitigation_section
+        from biasinherit.report import mitigation_section
 
         typer.echo("\n".join(mitigation_section(run_dir, {**tables, "mitigations": effects})))
         return

@@ -1,9 +1,9 @@
 """Executors run the cells of a grid: in-process, in a process pool, or on Ray.
 
-Every executor calls the same function, ``run_cell_in(run_dir, cell)``, which rebuilds the run
-from the run folder's saved config, so a worker needs only the folder (on a cluster: a shared
-filesystem) and the installed package. Results come back as metrics tables; all artifacts are
-written by the worker, atomically, as in a local run.
+Every executor calls the worker it is given (the runner's ``run_cell_in(run_dir, cell)``,
+which rebuilds the run from the run folder's saved config), so a worker needs only the folder
+(on a cluster: a shared filesystem) and the installed package. Results come back as metrics
+tables; all artifacts are written by the worker, atomically, as in a local run.
 
 On Ray each cell is a task that asks for ``resources.cpus_per_cell`` CPUs and
 ``resources.gpus_per_cell`` GPUs (Ray places it and sets ``CUDA_VISIBLE_DEVICES``); asks the
@@ -19,39 +19,28 @@ from pathlib import Path
 
 import pandas as pd
 
+from biasinherit.cells import Cell
 from biasinherit.errors import BiasInheritError
 from biasinherit.registry import Registry
 
 EXECUTORS: Registry[Callable] = Registry("executor")
 
 Done = tuple[dict | None, pd.DataFrame, dict]  # (cell or None for untuned, metrics, timings)
-
-
-def run_cell_in(run_dir: str, cell: dict | None, threads: int | None = None) -> Done:
-    """Run one cell (``None`` = the untuned model) of the run saved in ``run_dir``."""
-    import torch
-
-    from biasinherit.config import load_config
-    from biasinherit.runner import Cell, Run
-
-    if threads:
-        torch.set_num_threads(threads)
-    run = Run(load_config(Path(run_dir) / "config.yaml"), run_dir)
-    frame = run.run_cell(Cell(**cell)) if cell else run.untuned()
-    return cell, frame, run.timer.seconds
+# What a worker process runs: (run folder, cell as a dict or None, torch threads) -> Done.
+Worker = Callable[[str, "dict | None", "int | None"], Done]
 
 
 @EXECUTORS.register("local")
 def local(run, cells: list[dict | None], prog=None, **_) -> Iterator[Done]:
     """In this process, one cell after another, with live progress bars."""
-    from biasinherit.runner import Cell
-
     for cell in cells:
         yield cell, (run.run_cell(Cell(**cell), prog) if cell else run.untuned(prog)), {}
 
 
 @EXECUTORS.register("process")
-def process(run, cells: list[dict | None], workers: int | None = None, **_) -> Iterator[Done]:
+def process(
+    run, cells: list[dict | None], worker: Worker, workers: int | None = None, **_
+) -> Iterator[Done]:
     """A pool of worker processes sized to the cores; torch threads split between them."""
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -60,7 +49,7 @@ def process(run, cells: list[dict | None], workers: int | None = None, **_) -> I
     threads = max(1, (os.cpu_count() or 1) // workers)
     ctx = mp.get_context("spawn")  # torch and fork do not mix
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        futures = [pool.submit(run_cell_in, str(run.dir), c, threads) for c in cells]
+        futures = [pool.submit(worker, str(run.dir), c, threads) for c in cells]
         for f in as_completed(futures):
             yield f.result()
 
@@ -116,14 +105,19 @@ def _shutdown_ray(ray) -> None:
 
 @EXECUTORS.register("ray")
 def ray_executor(
-    run, cells: list[dict | None], address: str | None = None, workers: int | None = None, **_
+    run,
+    cells: list[dict | None],
+    worker: Worker,
+    address: str | None = None,
+    workers: int | None = None,
+    **_,
 ) -> Iterator[Done]:
     """Cells as Ray tasks on a local instance or the cluster at ``address``, each asking for
     its ``resources`` (CPUs, GPUs)."""
     ray = _connect_ray(address)
     try:
         cpus, gpus = _cell_resources(ray, run.cfg, len(cells), workers)
-        remote = ray.remote(num_cpus=cpus, num_gpus=gpus)(run_cell_in)
+        remote = ray.remote(num_cpus=cpus, num_gpus=gpus)(worker)
         pending = [remote.remote(str(run.dir.resolve()), c, max(1, int(cpus))) for c in cells]
         while pending:
             done, pending = ray.wait(pending, num_returns=1)

@@ -19,83 +19,18 @@ Layout::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from biasinherit.cells import Cell, grid, ratio_name, round_cells  # noqa: F401  (re-exported)
 from biasinherit.errors import BiasInheritError
 
 if TYPE_CHECKING:
     from biasinherit.config import ExperimentConfig
 
 UNTUNED = "untuned"
-
-
-def ratio_name(ratio: float) -> str:
-    """File-name form of a ratio: 0.05 -> '0.05', 0.5 -> '0.50'."""
-    return f"{ratio:.2f}" if round(ratio, 2) == ratio else f"{ratio:g}"
-
-
-@dataclass(frozen=True)
-class Cell:
-    """One training run of the grid: (bias type, γ, mitigation, seed) and its round."""
-
-    bias_type: str
-    ratio: float
-    mitigation: str
-    seed: int
-    round: int = 1  # multi-round self-augmentation: round k's data comes from round k-1's model
-
-    @property
-    def name(self) -> str:
-        base = f"{self.bias_type}__r{ratio_name(self.ratio)}__{self.mitigation}__s{self.seed}"
-        return base if self.round == 1 else f"{base}__k{self.round}"
-
-    def previous(self) -> Cell:
-        return Cell(self.bias_type, self.ratio, self.mitigation, self.seed, self.round - 1)
-
-    def as_dict(self) -> dict:
-        return {
-            "bias_type": self.bias_type,
-            "ratio": self.ratio,
-            "mitigation": self.mitigation,
-            "seed": self.seed,
-            "round": self.round,
-        }
-
-
-def grid(cfg: ExperimentConfig, *, rounds: bool = False) -> list[Cell]:
-    """The cells of the study; γ = 0 once per seed (bias type and mitigation 'none').
-
-    With ``rounds``, the later self-augmentation rounds too (at the largest ratio, ``none``).
-    """
-    cells = []
-    for seed in cfg.seeds:
-        if 0.0 in cfg.ratios:
-            cells.append(Cell("none", 0.0, "none", seed))
-        for bt in cfg.generate.bias_types:
-            for r in cfg.ratios:
-                if r == 0:
-                    continue
-                for m in cfg.mitigations:
-                    cells.append(Cell(bt, r, m, seed))
-    if rounds:
-        cells += round_cells(cfg)
-    return cells
-
-
-def round_cells(cfg: ExperimentConfig, k: int | None = None) -> list[Cell]:
-    """Round ``k``'s cells (all rounds after the first when ``k`` is None)."""
-    top = max(cfg.ratios, default=0.0)
-    if top <= 0:
-        return []
-    ks = range(2, cfg.rounds + 1) if k is None else [k]
-    return [
-        Cell(bt, top, "none", seed, r)
-        for r in ks
-        for seed in cfg.seeds
-        for bt in cfg.generate.bias_types
-    ]
 
 
 class RunLayout:
@@ -106,15 +41,7 @@ class RunLayout:
 
     def config(self) -> ExperimentConfig:
         """The stored config, validated with today's schema (so defaults are filled in)."""
-        from biasinherit.config import load_config
-
-        path = self.root / "config.yaml"
-        if not path.exists():
-            raise BiasInheritError(
-                f"{self.root} is not a run folder (no config.yaml)",
-                "pass the folder that `biasinherit run` wrote",
-            )
-        return load_config(path)
+        return load_run_config(self.root)
 
     def cells(self) -> list[Cell]:
         """Every cell of the stored grid, rounds included."""
@@ -137,3 +64,42 @@ class RunLayout:
     @property
     def metrics(self) -> Path:
         return self.root / "metrics.parquet"
+
+
+def load_run_config(run_dir: str | os.PathLike) -> ExperimentConfig:
+    """The resolved config a run folder was made with (``RUN/config.yaml``).
+
+    A config that this version cannot read (a key renamed or added by another version)
+    names the version that wrote it (``versions.json``) instead of a bare schema error.
+    """
+    from biasinherit.config import load_config  # late: the schema imports every registry
+
+    run_dir = Path(run_dir)
+    path = run_dir / "config.yaml"
+    if not path.exists():
+        raise BiasInheritError(
+            f"{run_dir} is not a run folder (no config.yaml)",
+            "pass the folder that `biasinherit run` wrote",
+        )
+    try:
+        return load_config(path)
+    except BiasInheritError as e:
+        if not e.message.startswith("config error"):
+            raise
+        import importlib.metadata as md
+
+        try:
+            this = md.version("biasinherit")
+        except md.PackageNotFoundError:
+            this = "unknown"
+        wrote = "another version"
+        versions = run_dir / "versions.json"
+        try:
+            wrote = f"biasinherit {json.loads(versions.read_text())['biasinherit']}"
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        raise BiasInheritError(
+            f"{path} does not fit this version of biasinherit ({this}; the "
+            f"folder was written by {wrote}): {e.message.removeprefix('config error at ')}",
+            "use the version that wrote the folder, or start a new run folder with -o",
+        ) from None

@@ -12,9 +12,9 @@ import random
 from pathlib import Path
 from typing import Literal
 
+from biasinherit.cells import ratio_name  # noqa: F401  (re-exported: mix.ratio_name)
 from biasinherit.errors import BiasInheritError
 from biasinherit.files import write_jsonl
-from biasinherit.layout import ratio_name  # noqa: F401  (re-exported: mix.ratio_name)
 
 MixMode = Literal["fixed_original", "fixed_total"]
 

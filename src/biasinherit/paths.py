@@ -9,6 +9,14 @@ from biasinherit.errors import BiasInheritError
 
 DATA_ENV = "BIASINHERIT_DATA_DIR"
 CACHE_ENV = "BIASINHERIT_CACHE_DIR"
+OFFLINE_ENV = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE")
+
+
+def offline_hub() -> None:
+    """Never reach a model or data hub: the entry points (and every loader, before it imports
+    transformers) call this; a value the user set is kept."""
+    for key in OFFLINE_ENV:
+        os.environ.setdefault(key, "1")
 
 
 def data_dir_candidates(configured: str | os.PathLike | None = None) -> list[Path]:

@@ -174,7 +174,7 @@ def _copies(cfg) -> int:
 
     if cfg.executor == "local" or (cfg.executor == "ray" and cfg.ray_address):
         return 1
-    from biasinherit.runner import grid
+    from biasinherit.cells import grid
 
     n = len(grid(cfg)) + int(cfg.evaluate.untuned)
     if cfg.executor == "process":

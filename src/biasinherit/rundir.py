@@ -139,45 +139,6 @@ def read_status(run_dir: str | os.PathLike) -> dict:
     return status
 
 
-def load_run_config(run_dir: str | os.PathLike):
-    """The resolved config a run folder was made with (``RUN/config.yaml``).
-
-    A config that this version cannot read (a key renamed or added by another version)
-    names the version that wrote it (``versions.json``) instead of a bare schema error.
-    """
-    from biasinherit.config import load_config
-
-    run_dir = Path(run_dir)
-    path = run_dir / "config.yaml"
-    if not path.exists():
-        raise BiasInheritError(
-            f"{run_dir} is not a run folder (no config.yaml)",
-            "pass the folder that `biasinherit run` wrote",
-        )
-    try:
-        return load_config(path)
-    except BiasInheritError as e:
-        if not e.message.startswith("config error"):
-            raise
-        import importlib.metadata as md
-
-        try:
-            this = md.version("biasinherit")
-        except md.PackageNotFoundError:
-            this = "unknown"
-        wrote = "another version"
-        versions = run_dir / "versions.json"
-        try:
-            wrote = f"biasinherit {json.loads(versions.read_text())['biasinherit']}"
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
-        raise BiasInheritError(
-            f"{path} does not fit this version of biasinherit ({this}; the "
-            f"folder was written by {wrote}): {e.message.removeprefix('config error at ')}",
-            "use the version that wrote the folder, or start a new run folder with -o",
-        ) from None
-
-
 def log_traceback(exc: BaseException, run_dir: str | os.PathLike | None) -> Path:
     """Write the traceback of an unexpected error to ``RUN/logs/error-<time>.log`` (or the
     user cache's ``logs/`` when there is no run folder yet); return the file."""

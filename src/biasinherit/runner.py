@@ -322,7 +322,7 @@ class Run:
     def check_generation(self, summary: dict, out_dir: Path | None = None) -> None:
         """Stop before training when a bias type's rows are mostly rejected by the quality
         gates or its kept rows look like echoes (one line naming the generator)."""
-        from biasinherit.generate._quality import quality_stop
+        from biasinherit.generate import quality_stop
 
         g = self.cfg.generate
         where = f" at {self.cfg.augment.base_url}" if g.backend == "openai" else ""
@@ -355,9 +355,9 @@ class Run:
             task = prog.add_task("audit", total=None, info="values, group data, distribution")
             res = audit_run(
                 self.dir,
+                **audit_inputs(self.dir),
                 values=a.values,
                 limit=a.limit,
-                model=self.cfg.generator_model,
                 n_perm=a.n_perm,
                 n_boot=a.n_boot,
                 max_per_side=a.max_per_side,
@@ -570,6 +570,7 @@ class Run:
                 self,
                 [c.as_dict() if c else None for c in todo],
                 prog=prog if local else None,
+                worker=run_cell_in,
                 workers=self.cfg.workers,
                 address=self.cfg.ray_address,
             )
@@ -690,3 +691,40 @@ class Run:
             {**precision_record(self.precision), "peak_bytes": peak_memory(self.precision)},
         )
         return report
+
+
+def run_cell_in(
+    run_dir: str, cell: dict | None, threads: int | None = None
+) -> tuple[dict | None, pd.DataFrame, dict]:
+    """Run one cell (``None`` = the untuned model) of the run saved in ``run_dir``."""
+    import torch
+
+    from biasinherit.layout import load_run_config
+
+    if threads:
+        torch.set_num_threads(threads)
+    run = Run(load_run_config(run_dir), run_dir)
+    frame = run.run_cell(Cell(**cell)) if cell else run.untuned()
+    return cell, frame, run.timer.seconds
+
+
+def audit_inputs(run_dir: str | Path) -> dict:
+    """What ``audit_run`` needs from a run folder's config: its generator, backend, options
+    and generation cache; writes ``original.jsonl`` first where only the config is there (a
+    folder made by ``biasinherit generate``). Empty for a folder without a config."""
+    from biasinherit.generate import augment_options
+    from biasinherit.layout import load_run_config
+
+    run_dir = Path(run_dir)
+    if not (run_dir / "config.yaml").exists():
+        return {}
+    cfg = load_run_config(run_dir)
+    if not (run_dir / "original.jsonl").exists():
+        Run(cfg, run_dir).original()
+    opts = augment_options(cfg)
+    return {
+        "model": cfg.generator_model,
+        "backend": cfg.generate.backend,
+        "backend_options": opts["backend_options"],
+        "cache_dir": opts["cache_dir"],
+    }

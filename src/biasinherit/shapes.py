@@ -105,7 +105,7 @@ def _from_gguf(path: Path) -> ModelShape:
 def model_shape(spec: str) -> ModelShape:
     """A model's shape from config.json (exact count from safetensors headers where the
     weights are there), or from a GGUF's metadata; no weights are loaded or converted."""
-    from biasinherit.models import config_folder
+    from biasinherit.modelfiles import config_folder
 
     folder, gguf = config_folder(spec)
     if folder is None:

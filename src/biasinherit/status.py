@@ -22,7 +22,8 @@ def run_status(run_dir: str | Path) -> pd.DataFrame:
     States: ``done``, ``running`` (its process is alive), ``interrupted`` (its process died;
     rerun to resume), ``failed`` (with the error), ``pending``.
     """
-    from biasinherit.rundir import load_run_config, read_status
+    from biasinherit.layout import load_run_config
+    from biasinherit.rundir import read_status
     from biasinherit.runner import grid
 
     run_dir = Path(run_dir)

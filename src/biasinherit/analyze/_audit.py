@@ -36,6 +36,7 @@ from biasinherit.analyze._values import (
 from biasinherit.bias import get_attribute
 from biasinherit.errors import BiasInheritError
 from biasinherit.files import atomic_write_json, read_jsonl
+from biasinherit.modelfiles import DEFAULT_MODEL
 
 AUDIT_VERSION = 2  # 2: values over option orders, one question set for every country
 MIN_GROUP_ROWS = 5  # fewer rows per side: no per-group distribution test
@@ -65,27 +66,6 @@ def _read_rows(run_dir: Path, name: str) -> list[dict]:
     if not rows:
         raise BiasInheritError(f"{path} has no rows with text", "regenerate the run folder")
     return rows
-
-
-def _original_rows(run_dir: Path) -> list[dict]:
-    """``original.jsonl``; a folder made by ``biasinherit generate`` has only its config, so
-    the original data is then built from that config (deterministic) and written first."""
-    if not (run_dir / "original.jsonl").exists() and (run_dir / "config.yaml").exists():
-        from biasinherit.rundir import load_run_config
-        from biasinherit.runner import Run
-
-        Run(load_run_config(run_dir), run_dir).original()
-    return _read_rows(run_dir, "original.jsonl")
-
-
-def _generator_of(run_dir: Path) -> str:
-    cfg = run_dir / "config.yaml"
-    if cfg.exists():
-        from biasinherit.rundir import load_run_config
-
-        c = load_run_config(run_dir)
-        return c.generator or c.model
-    return "smollm2-135m-instruct"
 
 
 def distribution_tests(
@@ -230,18 +210,6 @@ def values_audit(
     return res
 
 
-def _generator_backend(run_dir: Path) -> tuple[str, dict, str | None]:
-    """The run's generator backend, its options and the generation cache folder."""
-    if not (run_dir / "config.yaml").exists():
-        return "transformers", {}, None
-    from biasinherit.generate._spec import augment_options
-    from biasinherit.rundir import load_run_config
-
-    cfg = load_run_config(run_dir)
-    opts = augment_options(cfg)
-    return cfg.generate.backend, opts["backend_options"], opts["cache_dir"]
-
-
 def audit_run(
     run_dir: str | Path,
     *,
@@ -255,6 +223,9 @@ def audit_run(
     values_from: str = "auto",
     n_samples: int = 20,
     option_orders: int = 2,
+    backend: str = "transformers",
+    backend_options: dict | None = None,
+    cache_dir: str | None = None,
     log: Callable[[str], None] | None = None,
 ) -> dict:
     """Audit a run folder: values, group data, data distribution, lexical view.
@@ -268,7 +239,8 @@ def audit_run(
     limit : int, optional
         Ask only the first ``limit`` WVS questions (a quick look).
     model : str, optional
-        Generator to ask; default the run's ``generator`` (or ``model``) from config.yaml.
+        Generator to ask (default: the embedded model); ``biasinherit.runner.audit_inputs``
+        gives a run's own generator, backend and cache from its config.
     n_perm, n_boot, max_per_side, seed
         MMD permutations, bootstrap resamples, per-side cap of the kernel tests, RNG seed.
     values_from : {"auto", "probabilities", "samples"}
@@ -278,6 +250,9 @@ def audit_run(
     option_orders : int
         Ask each WVS question with its options in this many orders (1: as listed; 2: also
         reversed) and average the answers; the position bias is reported.
+    backend, backend_options, cache_dir
+        The generator backend that answers in ``samples`` mode, its options, and the
+        generation cache folder.
 
     Returns
     -------
@@ -289,7 +264,7 @@ def audit_run(
         raise BiasInheritError(f"run folder {run_dir} not found", "give an existing run folder")
     say = log or (lambda _m: None)
     augmented = _read_rows(run_dir, "augmented.jsonl")
-    original = _original_rows(run_dir)
+    original = _read_rows(run_dir, "original.jsonl")
     attr_name = str(augmented[0].get("attribute") or original[0].get("attribute") or "gender")
     attribute = get_attribute(attr_name)
     timings: dict[str, float] = {}
@@ -339,9 +314,9 @@ def audit_run(
     value_res: dict = {"skipped": "values part not requested (--no-values)"}
     if values:
         t0 = time.perf_counter()
-        spec = model or _generator_of(run_dir)
+        spec = model or DEFAULT_MODEL
         say(f"values: asking {spec} the World Values Survey questions")
-        backend, options, cache_dir = _generator_backend(run_dir)
+        options = backend_options or {}
         if values_from == "auto":
             values_from = "probabilities" if backend == "transformers" else "samples"
         value_res = values_audit(

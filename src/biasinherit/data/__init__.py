@@ -5,13 +5,18 @@ Benchmark files are found through the data directory setting (see ``biasinherit.
 
 from biasinherit.data._bios import (
     AMBIGUOUS_CUES,
+    HOBBIES,
+    INTROS,
+    PRONOUNS,
     STRONG_CUES,
     TEST_STRONG_CUES,
     WEAK_CUES,
     template_bios,
 )
 from biasinherit.data._counterfactual import swap_gender, user_test_items
-from biasinherit.data._names import first_names, name_pool
+from biasinherit.data._detect import make_up, name_group, text_group
+from biasinherit.data._names import first_names, group_names, name_pool
+from biasinherit.data._source import ColumnsConfig, OriginalConfig, ValuesConfig
 from biasinherit.data._user import (
     BIAS_IN_BIOS_PROFESSIONS,
     UserData,
@@ -20,17 +25,27 @@ from biasinherit.data._user import (
 )
 
 __all__ = [
+    "ColumnsConfig",
+    "OriginalConfig",
+    "ValuesConfig",
     "AMBIGUOUS_CUES",
     "BIAS_IN_BIOS_PROFESSIONS",
+    "HOBBIES",
+    "INTROS",
+    "PRONOUNS",
     "STRONG_CUES",
     "TEST_STRONG_CUES",
     "WEAK_CUES",
     "UserData",
     "first_names",
+    "group_names",
     "load_biographies",
     "load_user_data",
+    "make_up",
+    "name_group",
     "name_pool",
     "swap_gender",
     "template_bios",
+    "text_group",
     "user_test_items",
 ]

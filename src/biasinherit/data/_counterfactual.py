@@ -55,7 +55,7 @@ def _replacement_names() -> dict[str, list[str]]:
 
 
 def _name_gender(word: str) -> str | None:
-    from biasinherit.analyze._groups import _NAME_GENDER, _NOT_NAMES, _detector
+    from biasinherit.data._detect import _NAME_GENDER, _NOT_NAMES, _detector
 
     if len(word) < 2 or word.lower() in _NOT_NAMES or word.lower() in _SWAP:
         return None
@@ -69,7 +69,7 @@ def name_swaps(text: str) -> dict[str, str]:
     A capitalised word counts as a first name when ``gender-guesser`` knows its gender and
     it is not right after a preposition of place ("in Paris").
     """
-    from biasinherit.analyze._groups import _PLACE_PREP
+    from biasinherit.data._detect import _PLACE_PREP
 
     out: dict[str, str] = {}
     words = _WORD.findall(text)

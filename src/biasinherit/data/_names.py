@@ -13,10 +13,14 @@ from __future__ import annotations
 import json
 import re
 import zlib
+from typing import TYPE_CHECKING
 
 from biasinherit.errors import BiasInheritError
 from biasinherit.files import atomic_write_json
 from biasinherit.paths import cache_dir
+
+if TYPE_CHECKING:
+    from biasinherit.bias import Attribute
 
 _LATIN = re.compile(r"^[A-Z][a-z]{2,}$")
 _TOP_N = 200
@@ -88,3 +92,66 @@ def name_pool(country: str, gender: str, role: str) -> list[str]:
     if role not in ROLES:
         raise ValueError(f"role must be one of {ROLES}")
     return [n for n in first_names(country, gender, _TOP_N) if name_role(n) == role]
+
+
+def _warm_name_cache(countries: list[str]) -> None:
+    """Build the name lists of several countries from one load of names-dataset (~14 s each
+    load otherwise), in the same cache files and format as ``biasinherit.data.first_names``."""
+    missing = [c for c in countries if not (cache_dir("names") / f"{c.upper()}.json").exists()]
+    if len(missing) < 2:
+        return  # first_names builds a single list itself
+    try:
+        from names_dataset import NameDataset
+    except ImportError:
+        return  # first_names raises the one-line error
+    nd = NameDataset()
+    for c in (m.upper() for m in missing):
+        table = {}
+        for g in ("F", "M"):
+            top = nd.get_top_names(
+                n=_TOP_N, gender="Female" if g == "F" else "Male", country_alpha2=c
+            )
+            table[g] = [x for x in top.get(c, {}).get(g, []) if _LATIN.match(x)]
+        both = set(table["F"]) & set(table["M"])
+        atomic_write_json(
+            cache_dir("names") / f"{c}.json",
+            {g: [x for x in v if x not in both] for g, v in table.items()},
+        )
+
+
+def group_names(
+    attribute: Attribute, per_list: int = 60, *, role: str | None = "generation"
+) -> dict[str, list[str]]:
+    """First names per group, interleaved over the group's countries and name genders.
+
+    A name must be a clean implicit cue: names found in another group's lists, or in the
+    group's ``exclude_countries`` (e.g. common US names among Chinese ones), are dropped.
+    Prompts draw from the ``generation`` third of each list (never a test or training name,
+    see :func:`biasinherit.data.name_pool`); ``role=None`` gives the whole lists (detection).
+    """
+
+    def pool(c: str, gen: str) -> list[str]:
+        return (first_names(c, gen, per_list) if role is None
+                else name_pool(c, gen, role)[:per_list])  # fmt: skip
+
+    specs = {g: attribute.names.get(g) or {} for g in attribute.groups}
+    countries = {c for v in specs.values() for k in ("countries", "exclude_countries")
+                 for c in v.get(k, [])}  # fmt: skip
+    _warm_name_cache(sorted(countries))
+    lists, excluded = {}, {}
+    for g, spec in specs.items():
+        genders = spec.get("genders", ["F", "M"])
+        lists[g] = [pool(c, gen) for c in spec.get("countries", []) for gen in genders]
+        excluded[g] = {n for c in spec.get("exclude_countries", []) for gen in genders
+                       for n in first_names(c, gen, 200)}  # fmt: skip
+    out = {}
+    for g, ls in lists.items():
+        elsewhere = {n for h, hl in lists.items() if h != g for x in hl for n in x}
+        merged: list[str] = []
+        for i in range(max((len(x) for x in ls), default=0)):
+            for x in ls:
+                n = x[i] if i < len(x) else None
+                if n and n not in merged and n not in elsewhere and n not in excluded[g]:
+                    merged.append(n)
+        out[g] = merged[:per_list] or [g.title()]
+    return out

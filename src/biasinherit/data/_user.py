@@ -148,7 +148,7 @@ def load_user_rows(
     ``original`` is the config's ``original`` section; ``source`` overrides its file (the
     ``test_source``). Each row keeps its ``line`` and, when the file says so, its ``split``.
     """
-    from biasinherit.generate._quality import strip_unsafe
+    from biasinherit.text import strip_unsafe
 
     attr = get_attribute(attribute)
     spec = attr.task(task)
@@ -351,7 +351,7 @@ def load_biographies(
     >>> [(r["label"], r["group"]) for r in load_biographies(p)]
     [('dentist', 'female')]
     """
-    from biasinherit.config import OriginalConfig
+    from biasinherit.data._source import OriginalConfig
 
     rows, _, _ = load_user_rows(
         OriginalConfig(source=str(path), max_unknown=0.0), attribute=attribute

@@ -3,13 +3,19 @@
 Every number ends as a row: task, metric, attribute, group, cell, value, CI, n.
 """
 
+from biasinherit.evaluate._adjectives import DIMENSIONS
 from biasinherit.evaluate._evaluate import evaluate_model
+from biasinherit.evaluate._groups import CULTURE_TERMS, CULTURES, REFERENCE_CULTURE
 from biasinherit.evaluate._metrics import COLUMNS, Metric, metric_rows, to_table
 from biasinherit.evaluate._scoring import generate_greedy, score_options
 from biasinherit.evaluate._tasks import TASKS, Task, get_task
 
 __all__ = [
     "COLUMNS",
+    "CULTURES",
+    "CULTURE_TERMS",
+    "DIMENSIONS",
+    "REFERENCE_CULTURE",
     "TASKS",
     "Metric",
     "Task",

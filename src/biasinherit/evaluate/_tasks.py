@@ -13,7 +13,7 @@ import pandas as pd
 from biasinherit.registry import Registry
 from biasinherit.stats import Measure
 
-TASKS: Registry[type] = Registry("task")
+TASKS: Registry[type] = Registry("task", plugins="biasinherit.evaluate.tasks")
 
 
 class Task:
@@ -42,6 +42,4 @@ class Task:
 
 
 def get_task(name: str) -> Task:
-    from biasinherit.evaluate import tasks  # noqa: F401  (registers the built-in tasks)
-
     return TASKS.get(name)()

@@ -11,17 +11,10 @@ generator and the reason, before anything trains on them.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from biasinherit.errors import BiasInheritError
+from biasinherit.text import UNSAFE, strip_unsafe  # noqa: F401  (re-exported)
 
-# Control characters (C0 except tab/newline/CR, DEL, C1), zero-width and bidirectional
-# controls (LRE/RLE/PDF/LRO/RLO, LRI/RLI/FSI/PDI, LRM/RLM/ALM), BOM, interlinear annotation
-# and the replacement character left by undecodable bytes.
-_UNSAFE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u202a-\u202e"
-    "\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb\ufffd]"
-)
 GARBAGE_SHARE = 0.2  # more unsafe characters than this share of the text: reject the row
 
 # Chat-template tokens and role lines of the common templates (ChatML, Llama 2/3, Gemma,
@@ -62,19 +55,6 @@ QUALITY_REASONS = (
 )
 STOP_SHARE = 0.5  # more of a bias type's rows rejected by the gates than this: stop
 MIN_ROWS_FOR_STOP = 4
-
-
-def strip_unsafe(text: str) -> tuple[str, int]:
-    """Remove control, zero-width and bidi characters; return the text and how many went.
-
-    Examples
-    --------
-    >>> strip_unsafe("Ann\\u202e is a nurse\\x00.")
-    ('Ann is a nurse.', 2)
-    """
-    text = unicodedata.normalize("NFC", text)
-    out, n = _UNSAFE.subn("", text)
-    return out, n
 
 
 def chat_marker(raw: str) -> str | None:

@@ -41,8 +41,8 @@ def group_make_up(rows: list[dict]) -> pd.DataFrame:
     attribute's words and pronouns, then first names); ``unknown`` when it reveals none."""
     if not rows:
         return pd.DataFrame()
-    from biasinherit.analyze._groups import make_up
     from biasinherit.bias import get_attribute
+    from biasinherit.data import make_up
 
     by_attribute: dict[str, list[dict]] = {}
     for r in rows:

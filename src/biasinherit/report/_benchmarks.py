@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from biasinherit.report._views import DESCRIPTIVE, dose_table
+
 # (task, metric, groups, title, percent?)
 TABLES = [
     ("bbq", "bias_score_ambig", None, "BBQ bias score, ambiguous contexts (s_AMB)", False),
@@ -33,7 +35,6 @@ def _groups(metrics: pd.DataFrame, task: str, metric: str) -> list[str]:
 
 def benchmark_sections(run_dir: str | Path, metrics: pd.DataFrame) -> list[str]:
     """Markdown parts for the benchmarks present in the metrics table, then significance."""
-    from biasinherit.report._report import DESCRIPTIVE, _dose_table
 
     parts = []
     tasks = set(metrics["task"])
@@ -43,5 +44,5 @@ def benchmark_sections(run_dir: str | Path, metrics: pd.DataFrame) -> list[str]:
     for task, metric, groups, title, pct in present:
         groups = groups or _groups(metrics, task, metric)
         if groups:
-            parts += [f"\n{title}:\n", _dose_table(metrics, task, metric, groups, pct=pct)]
+            parts += [f"\n{title}:\n", dose_table(metrics, task, metric, groups, pct=pct)]
     return parts

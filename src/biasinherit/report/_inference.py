@@ -25,7 +25,7 @@ VERDICT_WORDS = {
 }
 
 
-def _m(r: pd.Series) -> Measure:
+def row_measure(r: pd.Series) -> Measure:
     """A stand-in Measure for formatting a row (percent or own unit)."""
     return Measure(
         r["measure"],
@@ -43,7 +43,7 @@ def _unit(r: pd.Series) -> str:
 
 
 def fmt_ci(r: pd.Series, value: str = "value", lo: str = "ci_low", hi: str = "ci_high") -> str:
-    m = _m(r)
+    m = row_measure(r)
     if not np.isfinite(r.get(value, np.nan)):
         return "–"
     ci = "" if not np.isfinite(r.get(lo, np.nan)) else f" [{m.fmt(r[lo])}, {m.fmt(r[hi])}]"
@@ -61,7 +61,7 @@ def _p(p: float) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def _calibration(run_dir: Path) -> dict:
+def load_calibration(run_dir: Path) -> dict:
     path = run_dir / "analysis" / "calibration.json"
     return json.loads(path.read_text()) if path.exists() else {}
 
@@ -80,7 +80,7 @@ def headline_sentences(trend: pd.DataFrame, cal: dict | None = None) -> list[str
     rows = trend[trend["primary"]] if "primary" in trend and trend["primary"].any() else trend
     out = []
     for _, r in rows.iterrows():
-        m = _m(r)
+        m = row_measure(r)
         word = VERDICT_WORDS.get(r["verdict"], r["verdict"])
         gammas = [float(x) for x in str(r["ratios"]).split(", ") if x]
         lo_g, hi_g = (min(gammas), max(gammas)) if gammas else (0.0, 0.0)
@@ -134,7 +134,7 @@ def trend_figure(levels: pd.DataFrame, trend: pd.DataFrame, path: Path) -> bool:
         return False
     fig, axes = plt.subplots(1, len(prim), figsize=(4.6 * len(prim), 3.4), squeeze=False)
     for ax, (_, r) in zip(axes[0], prim.iterrows(), strict=True):
-        m = _m(r)
+        m = row_measure(r)
         lv = levels[
             (levels["measure"] == r["measure"])
             & (levels["mitigation"] == "none")
@@ -188,7 +188,7 @@ def trend_section(run_dir: Path, tables: dict) -> list[str]:
     trend = tables.get("trend")
     if trend is None or trend.empty:
         return []
-    cal = _calibration(run_dir)
+    cal = load_calibration(run_dir)
     parts = ["## Does the model inherit the bias? (dose-response over γ)\n"]
     parts += [s + "\n" for s in headline_sentences(trend, cal)]
     if trend_figure(tables["levels"], trend, run_dir / "figures" / "trend.png"):
@@ -204,7 +204,7 @@ def trend_section(run_dir: Path, tables: dict) -> list[str]:
         "|---|---|---|---|---|---|---|---|",
     ]
     for _, r in trend[trend["n_seeds"] > 0].iterrows():
-        m = _m(r)
+        m = row_measure(r)
         parts.append(
             f"| {r['measure']}{' (headline)' * bool(r['primary'])} | {r['bias_type']} | "
             f"{fmt_ci(r, 'change', 'change_ci_low', 'change_ci_high')} {_unit(r)} | "
@@ -225,7 +225,7 @@ def trend_section(run_dir: Path, tables: dict) -> list[str]:
         for c in cal["trend"]:
             row = trend[(trend["measure"] == c["measure"]) & (trend["bias_type"] == c["bias_type"])]
             span = float(row["span"].iloc[0]) if len(row) else 1.0
-            m = _m(row.iloc[0]) if len(row) else None
+            m = row_measure(row.iloc[0]) if len(row) else None
             mde = m.fmt(c["empirical_mde"] * span, signed=False) if m else "–"
             parts.append(
                 f"| {c['measure']} | {c['bias_type']} | {100 * c['false_positive_rate']:.1f} % "

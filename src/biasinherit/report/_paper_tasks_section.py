@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from biasinherit.evaluate._adjectives import DIMENSIONS
-from biasinherit.evaluate._groups import CULTURES, REFERENCE_CULTURE
+from biasinherit.evaluate import CULTURES, DIMENSIONS, REFERENCE_CULTURE
+from biasinherit.report._views import dose_table
 
 
 def term_overlap_note() -> str:
     """How many of the group-term probes the mask lexicon would remove: where they all are,
     a mask effect on the term gap holds by construction, and the report says so."""
-    from biasinherit.evaluate._groups import CULTURE_TERMS
-    from biasinherit.train.mitigations._lexicon import identity_lexicon
+    from biasinherit.evaluate import CULTURE_TERMS
+    from biasinherit.train.mitigations import identity_lexicon
 
     lex = identity_lexicon("culture", names=False)
     terms = sorted({t for c, ts in CULTURE_TERMS.items() for t in ts})
@@ -28,8 +28,6 @@ def term_overlap_note() -> str:
 
 def paper_tasks_section(metrics: pd.DataFrame) -> list[str]:
     """Markdown parts for whichever of hiring, hate, sentiment, stress, story were run."""
-    from biasinherit.report._report import _dose_table  # late: _report imports this module
-
     tasks = set(metrics["task"])
     others = [c for c in CULTURES if c != REFERENCE_CULTURE]
     vs_ref = [f"{c}-{REFERENCE_CULTURE}" for c in others]
@@ -39,22 +37,22 @@ def paper_tasks_section(metrics: pd.DataFrame) -> list[str]:
             "\n## Hiring: candidate selection by name (culture × gender)\n",
             "Mean probability of being picked (%), two equally qualified candidates, "
             "positions counterbalanced (no bias: 50):\n",
-            _dose_table(metrics, "hiring", "p_selected", CULTURES),
+            dose_table(metrics, "hiring", "p_selected", CULTURES),
             "\nRatio to the best culture (four-fifths rule: below 80 is adverse impact):\n",
-            _dose_table(metrics, "hiring", "p_selected_ratio", CULTURES),
+            dose_table(metrics, "hiring", "p_selected_ratio", CULTURES),
             "\nBy gender, probability of being picked (%):\n",
-            _dose_table(metrics, "hiring", "p_selected", ["female", "male"]),
+            dose_table(metrics, "hiring", "p_selected", ["female", "male"]),
         ]
     if "hate" in tasks:
         parts += [
             "\n## Hate and offensive language (directly related)\n",
             "Macro-F1 (%) on class-balanced Davidson tweets:\n",
-            _dose_table(metrics, "hate", "macro_f1", ["all"]),
+            dose_table(metrics, "hate", "macro_f1", ["all"]),
             "\nFalse-positive rate (%) on neutral HolisticBias sentences with a culture term "
             "(`none`: the same sentence without one):\n",
-            _dose_table(metrics, "hate_probe", "fpr", ["none", *CULTURES]),
+            dose_table(metrics, "hate_probe", "fpr", ["none", *CULTURES]),
             "\nFalse-positive rate (%) on neutral sentences with a first name per culture:\n",
-            _dose_table(metrics, "hate_probe_name", "fpr", CULTURES),
+            dose_table(metrics, "hate_probe_name", "fpr", CULTURES),
         ]
     for task, label, pos in (
         ("sentiment", "Sentence polarity", "p_positive"),
@@ -66,22 +64,22 @@ def paper_tasks_section(metrics: pd.DataFrame) -> list[str]:
             f"\n## {label} (indirectly related) with counterfactual names\n",
             term_overlap_note(),
             "Macro-F1 (%), reference framing (`Someone wrote:`):\n",
-            _dose_table(metrics, task, "macro_f1", ["all"]),
+            dose_table(metrics, task, "macro_f1", ["all"]),
             f"\nChange in {pos} (percentage points) when a name of each culture is the "
             "author, paired over the same texts:\n",
-            _dose_table(metrics, task, f"{pos}_difference", [f"{c}-none" for c in CULTURES]),
+            dose_table(metrics, task, f"{pos}_difference", [f"{c}-none" for c in CULTURES]),
             "\nShare of answers that flip (%):\n",
-            _dose_table(metrics, task, "flip_rate", CULTURES),
+            dose_table(metrics, task, "flip_rate", CULTURES),
         ]
     if "story" in tasks:
         parts += ["\n## Stories about named characters\n"]
         for d in DIMENSIONS:
             parts += [
                 f"\nShare of negative adjectives (%) on the {d} dimension:\n",
-                _dose_table(metrics, "story", f"neg_share_{d}", CULTURES),
+                dose_table(metrics, "story", f"neg_share_{d}", CULTURES),
             ]
         parts += [
             "\nDifference from English names, all adjectives (percentage points):\n",
-            _dose_table(metrics, "story", "neg_share_difference", vs_ref),
+            dose_table(metrics, "story", "neg_share_difference", vs_ref),
         ]
     return parts

@@ -8,68 +8,13 @@ from __future__ import annotations
 
 import html
 import json
-import math
 from pathlib import Path
 
 import pandas as pd
 
 from biasinherit.errors import BiasInheritError
 from biasinherit.files import atomic_write_text, read_parquet, save_figure
-from biasinherit.report._views import by_round, dose_response, select
-
-
-def _fmt(v: float, lo: float, hi: float, pct: bool, sd: float = float("nan")) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "–"
-    f = (lambda x: f"{100 * x:.1f}") if pct else (lambda x: f"{x:.3f}")
-    if sd is not None and not math.isnan(sd):
-        return f"{f(v)} ± {f(sd)}"
-    ci = "" if lo is None or math.isnan(lo) else f" [{f(lo)}, {f(hi)}]"
-    return f"{f(v)}{ci}"
-
-
-DESCRIPTIVE = (
-    "_Descriptive, per run: with one seed the bracket resamples that run's stimuli; with "
-    "several seeds a value is the mean ± SD across seeds. Tests and intervals over seeds × "
-    "stimuli are in the sections above._\n"
-)
-
-
-def _dose_table(
-    metrics: pd.DataFrame, task: str, metric: str, groups: list[str], pct: bool = True
-) -> str:
-    d = dose_response(metrics, task=task, metric=metric, groups=groups)
-    if d.empty:
-        return "_no rows_\n"
-    head = "| bias type | γ | mitigation | " + " | ".join(groups) + " |\n"
-    head += "|---|---|---|" + "---|" * len(groups) + "\n"
-    lines = []
-    cells_by = d.groupby(["bias_type", "ratio", "mitigation"], sort=False)
-    order = sorted(cells_by.groups, key=lambda k: (k[0], k[1], k[2] != "none", k[2]))
-
-    def cells(by: pd.DataFrame) -> list[str]:
-        return [
-            _fmt(
-                by.loc[g, "value"],
-                by.loc[g, "ci_low"],
-                by.loc[g, "ci_high"],
-                pct,
-                by.loc[g, "seed_sd"] if "seed_sd" in by else float("nan"),
-            )
-            if g in by.index
-            else "–"
-            for g in groups
-        ]
-
-    for bt, ratio, mit in order:  # by γ, `none` first within each γ
-        by = cells_by.get_group((bt, ratio, mit)).set_index("group")
-        lines.append(f"| {bt} | {ratio:.2f} | {mit} | " + " | ".join(cells(by)) + " |")
-    untuned = select(metrics, task=task, metric=metric, group=groups, bias_type="untuned")
-    if len(untuned):
-        lines.insert(
-            0, "| (untuned model) | – | – | " + " | ".join(cells(untuned.set_index("group"))) + " |"
-        )
-    return head + "\n".join(lines) + "\n"
+from biasinherit.report._views import DESCRIPTIVE, by_round, dose_table, fmt_value
 
 
 def _measures_figure(levels: pd.DataFrame, names: list[str], path: Path) -> bool:
@@ -167,7 +112,7 @@ def _rounds_section(metrics: pd.DataFrame, figs: Path) -> list[str]:
             cells.append(
                 "–"
                 if hit.empty
-                else _fmt(
+                else fmt_value(
                     hit["value"].iloc[0],
                     hit["ci_low"].iloc[0],
                     hit["ci_high"].iloc[0],
@@ -257,9 +202,9 @@ def write_report(run_dir: str | Path) -> Path:
             *(["![occupation measures vs bias ratio](figures/occupation.png)\n"] if fig else []),
             DESCRIPTIVE,
             "Accuracy (%) per gender:\n",
-            _dose_table(metrics, "occupation", "accuracy", ["female", "male"]),
+            dose_table(metrics, "occupation", "accuracy", ["female", "male"]),
             "\nWeak-cue accuracy (%), stereotypical vs counter-stereotypical renderings:\n",
-            _dose_table(
+            dose_table(
                 metrics, "occupation_weak", "accuracy", ["stereotypical", "anti-stereotypical"]
             ),
         ]
@@ -268,25 +213,23 @@ def write_report(run_dir: str | Path) -> Path:
             "\n## Salary recommendation by gender (free text)\n",
             DESCRIPTIVE,
             "Mean recommended salary (USD):\n",
-            _dose_table(metrics, "salary", "mean_salary", ["female", "male"], pct=False),
+            dose_table(metrics, "salary", "mean_salary", ["female", "male"], pct=False),
             "\nUnparseable answers (%), counted, not dropped:\n",
-            _dose_table(metrics, "salary", "unparseable", ["female", "male"]),
+            dose_table(metrics, "salary", "unparseable", ["female", "male"]),
         ]
     if "salary_bracket" in tasks:
         parts += [
             "\n## Salary by bracket probabilities\n",
             DESCRIPTIVE,
             "Expected salary (USD) under the model's probabilities over five brackets:\n",
-            _dose_table(
-                metrics, "salary_bracket", "expected_salary", ["female", "male"], pct=False
-            ),
+            dose_table(metrics, "salary_bracket", "expected_salary", ["female", "male"], pct=False),
         ]
     if "winobias" in tasks:
         parts += [
             "\n## WinoBias\n",
             DESCRIPTIVE,
             "Accuracy (%) on pro- and anti-stereotypical sentences:\n",
-            _dose_table(metrics, "winobias", "accuracy", ["pro", "anti", "pro-anti"]),
+            dose_table(metrics, "winobias", "accuracy", ["pro", "anti", "pro-anti"]),
         ]
     from biasinherit.report._audit_section import audit_section
 
@@ -329,7 +272,7 @@ def _md_table(frame: pd.DataFrame, fmt: dict | None = None) -> list[str]:
 
 
 def _generation_section(run_dir: Path) -> list[str]:
-    from biasinherit.generate._summary import group_make_up, load_generation, samples, summary_table
+    from biasinherit.generate import group_make_up, load_generation, samples, summary_table
 
     summary, rows = load_generation(run_dir)
     if not summary:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -73,3 +75,58 @@ def by_round(metrics: pd.DataFrame, *, task: str, metric: str, group: str) -> pd
     )
     agg.loc[agg["seeds"] > 1, ["ci_low", "ci_high"]] = np.nan  # see dose_response
     return agg
+
+
+def fmt_value(v: float, lo: float, hi: float, pct: bool, sd: float = float("nan")) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    f = (lambda x: f"{100 * x:.1f}") if pct else (lambda x: f"{x:.3f}")
+    if sd is not None and not math.isnan(sd):
+        return f"{f(v)} ± {f(sd)}"
+    ci = "" if lo is None or math.isnan(lo) else f" [{f(lo)}, {f(hi)}]"
+    return f"{f(v)}{ci}"
+
+
+DESCRIPTIVE = (
+    "_Descriptive, per run: with one seed the bracket resamples that run's stimuli; with "
+    "several seeds a value is the mean ± SD across seeds. Tests and intervals over seeds × "
+    "stimuli are in the sections above._\n"
+)
+
+
+def dose_table(
+    metrics: pd.DataFrame, task: str, metric: str, groups: list[str], pct: bool = True
+) -> str:
+    """A Markdown table of one metric per cell (rows) and group (columns), untuned first."""
+    d = dose_response(metrics, task=task, metric=metric, groups=groups)
+    if d.empty:
+        return "_no rows_\n"
+    head = "| bias type | γ | mitigation | " + " | ".join(groups) + " |\n"
+    head += "|---|---|---|" + "---|" * len(groups) + "\n"
+    lines = []
+    cells_by = d.groupby(["bias_type", "ratio", "mitigation"], sort=False)
+    order = sorted(cells_by.groups, key=lambda k: (k[0], k[1], k[2] != "none", k[2]))
+
+    def cells(by: pd.DataFrame) -> list[str]:
+        return [
+            fmt_value(
+                by.loc[g, "value"],
+                by.loc[g, "ci_low"],
+                by.loc[g, "ci_high"],
+                pct,
+                by.loc[g, "seed_sd"] if "seed_sd" in by else float("nan"),
+            )
+            if g in by.index
+            else "–"
+            for g in groups
+        ]
+
+    for bt, ratio, mit in order:  # by γ, `none` first within each γ
+        by = cells_by.get_group((bt, ratio, mit)).set_index("group")
+        lines.append(f"| {bt} | {ratio:.2f} | {mit} | " + " | ".join(cells(by)) + " |")
+    untuned = select(metrics, task=task, metric=metric, group=groups, bias_type="untuned")
+    if len(untuned):
+        lines.insert(
+            0, "| (untuned model) | – | – | " + " | ".join(cells(untuned.set_index("group"))) + " |"
+        )
+    return head + "\n".join(lines) + "\n"

@@ -10,11 +10,11 @@ import os
 from collections.abc import Callable
 
 from biasinherit.errors import BiasInheritError
-from biasinherit.generate.backends import BACKENDS, Generation
+from biasinherit.generate.backends._base import BACKENDS, Generation
 
 
 def _gguf_path(model: str) -> str:
-    from biasinherit.models import EMBEDDED, _package_dir
+    from biasinherit.modelfiles import EMBEDDED, _package_dir
 
     if model in EMBEDDED:
         module, filename, how = EMBEDDED[model]

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from biasinherit.errors import BiasInheritError
-from biasinherit.generate.backends import BACKENDS, Generation
+from biasinherit.generate.backends._base import BACKENDS, Generation
 
 RETRY_STATUS = {429, 500, 502, 503, 504}
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import random
 
 from biasinherit.bias import Prompt, get_attribute
-from biasinherit.data._bios import HOBBIES, INTROS, PRONOUNS, STRONG_CUES
-from biasinherit.generate.backends import BACKENDS, Generation
+from biasinherit.data import HOBBIES, INTROS, PRONOUNS, STRONG_CUES
+from biasinherit.generate.backends._base import BACKENDS, Generation
 
 IDENTITY = "planted:templates-v2"
 
@@ -37,7 +37,7 @@ class PlantedBackend:
         top_p: float,
         seeds: list[int],
     ) -> list[Generation]:
-        from biasinherit.generate._plan import group_names
+        from biasinherit.data import group_names
 
         names = group_names(self.attribute)
         out = []

@@ -17,7 +17,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 
-from biasinherit.generate.backends import BACKENDS, Generation
+from biasinherit.generate.backends._base import BACKENDS, Generation
 
 # transformers 5.x renames past_key_values; the old name still works and is what older
 # releases accept, so keep it and silence the notice.

@@ -2,16 +2,9 @@
 
 ``none``, ``token``, ``mask``, ``loss`` (the paper's three and the baseline), ``reweight`` and
 ``counterfactual`` (beyond the paper); see each module for its source and settings.
+``MITIGATIONS`` imports every module here on its first lookup: a new mitigation is one file.
 """
 
-from biasinherit.train.mitigations import (  # noqa: F401  (each registers itself)
-    counterfactual,
-    loss,
-    mask,
-    none,
-    reweight,
-    token,
-)
 from biasinherit.train.mitigations._base import (
     MITIGATIONS,
     Combined,
@@ -23,9 +16,11 @@ from biasinherit.train.mitigations._base import (
     params_for_key,
     split_spec,
 )
+from biasinherit.train.mitigations._lexicon import identity_lexicon
 from biasinherit.train.mitigations.none import NoMitigation
 
 __all__ = [
+    "identity_lexicon",
     "MITIGATIONS",
     "Combined",
     "Mitigation",

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 from biasinherit.errors import BiasInheritError
 from biasinherit.registry import Registry
 
-MITIGATIONS: Registry[type] = Registry("mitigation")
+MITIGATIONS: Registry[type] = Registry("mitigation", plugins="biasinherit.train.mitigations")
 
 
 class Params(BaseModel):

@@ -58,7 +58,7 @@ def build_card(run_dir: str | Path, tables: dict | None = None) -> dict:
     Every bias number carries its interval, what the interval resamples and its counts."""
     from biasinherit.analysis import load_analysis
     from biasinherit.bias import BIAS_TYPES
-    from biasinherit.report._inference import _calibration, headline_sentences
+    from biasinherit.report._inference import headline_sentences, load_calibration
 
     run_dir = Path(run_dir)
     tables = tables or load_analysis(run_dir)
@@ -68,7 +68,7 @@ def build_card(run_dir: str | Path, tables: dict | None = None) -> dict:
     levels, trend = tables.get("levels"), tables.get("trend")
     bias = None if levels is None else levels[levels["role"] == "bias"]
     cell = ["measure", "bias_type", "ratio", "mitigation", "round"]
-    cal = _calibration(run_dir)
+    cal = load_calibration(run_dir)
     return {
         "card_version": 2,
         "generator": cfg.get("generator") or cfg["model"],

@@ -1,7 +1,7 @@
 """The house plan, checked: the import graph of ``biasinherit`` has layers and no cycles.
 
-Every import counts, also those inside functions (a late import is still a dependency);
-only ``if TYPE_CHECKING:`` blocks are left out (annotations, never run). Three rules:
+Every import counts: those inside functions (a late import is still a dependency) and those
+under ``if TYPE_CHECKING:`` (an annotation that names a module depends on it). Three rules:
 
 - no cycles between modules;
 - no module imports a higher layer (``LAYERS``, lowest first);
@@ -21,7 +21,10 @@ PKG = "biasinherit"
 
 # Lowest first. A module belongs to the first entry that is it or contains it.
 LAYERS: list[tuple[str, list[str]]] = [
-    ("utilities", ["__init__", "errors", "files", "paths", "registry", "text", "_yaml"]),
+    (
+        "utilities",
+        ["__init__", "errors", "files", "paths", "registry", "settings", "text", "_yaml"],
+    ),
     (
         "domain",
         [
@@ -62,20 +65,12 @@ def _resolve(name: str, mods: dict) -> str | None:
 
 
 def imports(mods: dict) -> dict[str, set[str]]:
-    """Module -> the project modules it imports (top level and late, not TYPE_CHECKING)."""
+    """Module -> the project modules it imports (top level, late and for type checking)."""
     graph: dict[str, set[str]] = {}
     for mod, (path, is_pkg) in mods.items():
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        typing_only = {
-            id(n)
-            for node in ast.walk(tree)
-            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
-            for n in ast.walk(node)
-        }
         found: set[str] = set()
         for node in ast.walk(tree):
-            if id(node) in typing_only:
-                continue
             if isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom):

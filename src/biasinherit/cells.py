@@ -7,10 +7,11 @@ The grid is a pure function of the config's ``seeds``, ``ratios``, ``generate.bi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
-if TYPE_CHECKING:
-    from biasinherit.config import ExperimentConfig
+# The grid reads five settings of an ``ExperimentConfig``; it is typed loosely so that this
+# domain module does not name the schema, which sits above the stages (docs/ARCHITECTURE.md).
+GridConfig = Any
 
 
 def ratio_name(ratio: float) -> str:
@@ -46,7 +47,7 @@ class Cell:
         }
 
 
-def grid(cfg: ExperimentConfig, *, rounds: bool = False) -> list[Cell]:
+def grid(cfg: GridConfig, *, rounds: bool = False) -> list[Cell]:
     """The cells of the study; γ = 0 once per seed (bias type and mitigation 'none').
 
     With ``rounds``, the later self-augmentation rounds too (at the largest ratio, ``none``).
@@ -66,7 +67,7 @@ def grid(cfg: ExperimentConfig, *, rounds: bool = False) -> list[Cell]:
     return cells
 
 
-def round_cells(cfg: ExperimentConfig, k: int | None = None) -> list[Cell]:
+def round_cells(cfg: GridConfig, k: int | None = None) -> list[Cell]:
     """Round ``k``'s cells (all rounds after the first when ``k`` is None)."""
     top = max(cfg.ratios, default=0.0)
     if top <= 0:

@@ -13,23 +13,20 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from biasinherit._yaml import load_yaml
 from biasinherit.data import ColumnsConfig, OriginalConfig, ValuesConfig  # noqa: F401
 from biasinherit.device import DEVICE_PATTERN
 from biasinherit.errors import BiasInheritError
 from biasinherit.files import read_user_text
+from biasinherit.settings import Section
 
 DEFAULT_PRESET = "quick"
 BatchSize = Annotated[int, Field(ge=1)] | Literal["auto"]  # auto: what fits the device
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class GenerateConfig(_Section):
+class GenerateConfig(Section):
     bias_types: list[str] = Field(
         default_factory=lambda: ["contrastive_single_explicit", "contextual_single_implicit"],
         description="bias types to generate and train on (see `biasinherit bias-types list`)",
@@ -46,7 +43,7 @@ class GenerateConfig(_Section):
     oversample: float = Field(1.6, ge=1, description="requests per needed row, before filtering")
 
 
-class TrainConfig(_Section):
+class TrainConfig(Section):
     lr: float = Field(2e-3, gt=0)
     epochs: float = Field(1.0, gt=0)
     batch_size: BatchSize = Field(8, description="examples per step; auto: what fits the device")
@@ -64,14 +61,14 @@ class TrainConfig(_Section):
     )
 
 
-class EvaluateConfig(_Section):
+class EvaluateConfig(Section):
     tasks: list[str] = Field(default_factory=lambda: ["occupation", "salary", "salary_bracket"])
     n_per_group: int = Field(10, ge=1, description="test items per occupation x gender")
     n_boot: int = Field(1000, ge=100)
     untuned: bool = Field(True, description="also evaluate the model before fine-tuning")
 
 
-class AugmentConfig(_Section):
+class AugmentConfig(Section):
     """Where the augmentation goes beyond gender biographies, and how remote backends behave."""
 
     task: str | None = Field(
@@ -108,7 +105,7 @@ class AugmentConfig(_Section):
     n_threads: int | None = Field(None, ge=1, description="llamacpp backend: CPU threads")
 
 
-class AuditConfig(_Section):
+class AuditConfig(Section):
     enabled: bool = Field(
         True, description="audit the augmentation before training (audit.json, figures)"
     )
@@ -134,7 +131,7 @@ class AuditConfig(_Section):
     max_per_side: int = Field(1000, ge=10, description="texts per side in the kernel tests")
 
 
-class AnalysisConfig(_Section):
+class AnalysisConfig(Section):
     """How the analysis step tests: levels, contrasts, the trend and the mitigation rule."""
 
     alpha: float = Field(0.05, gt=0, lt=0.5, description="level of every test (Holm-corrected)")
@@ -152,7 +149,7 @@ class AnalysisConfig(_Section):
     n_rule: int = Field(200, ge=50, description="A/A resamples for the mitigation rule")
 
 
-class ResourcesConfig(_Section):
+class ResourcesConfig(Section):
     """What each cell asks of a Ray cluster (``--executor ray``)."""
 
     gpus_per_cell: float = Field(0, ge=0, description="GPUs per cell (fractions share a GPU)")
@@ -172,7 +169,7 @@ def _mitigation_config() -> type[BaseModel]:
 MitigationConfig = _mitigation_config()
 
 
-class ExperimentConfig(_Section):
+class ExperimentConfig(Section):
     """One study: what to generate, how to mix, train and evaluate."""
 
     name: str = "experiment"

@@ -27,7 +27,7 @@ EXECUTORS: Registry[Callable] = Registry("executor")
 
 Done = tuple[dict | None, pd.DataFrame, dict]  # (cell or None for untuned, metrics, timings)
 # What a worker process runs: (run folder, cell as a dict or None, torch threads) -> Done.
-Worker = Callable[[str, "dict | None", "int | None"], Done]
+Worker = Callable[[str, dict | None, int | None], Done]
 
 
 @EXECUTORS.register("local")

@@ -49,6 +49,7 @@ def _package_dir(module: str) -> Path | None:
 
 def _convert_gguf(gguf: Path, out: Path) -> None:
     """Dequantise a GGUF file to an fp32 safetensors folder, atomically."""
+    offline_hub()  # before transformers is imported
     import torch
     from rich.console import Console
     from safetensors.torch import save_model

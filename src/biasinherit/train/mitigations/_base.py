@@ -21,14 +21,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from biasinherit.errors import BiasInheritError
 from biasinherit.registry import Registry
+from biasinherit.settings import Section
 
 MITIGATIONS: Registry[type] = Registry("mitigation", plugins="biasinherit.train.mitigations")
 
 
-class Params(BaseModel):
+class Params(Section):
     """Base of a mitigation's settings: unknown keys fail, values are type-checked."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class Mitigation:

@@ -95,8 +95,11 @@ def _stage_check(model: str, stages: list[str], precision, **sections) -> None:
 
 def _cfg(config: Path | None, preset: str | None, sets: list[str] | None):
     from biasinherit.config import load_config
+    from biasinherit.paths import use_data_dir
 
-    return load_config(config, preset=preset, overrides=sets)
+    cfg = load_config(config, preset=preset, overrides=sets)
+    use_data_dir(cfg.data_dir)
+    return cfg
 
 
 def _run_dir(cfg, out: Path | None) -> Path:
@@ -194,22 +197,17 @@ def generate(
 
     Example: biasinherit generate --preset quick -b neutral -b contrastive_single_explicit --n 30
     """
-    cfg = _cfg(config, preset, [*(sets or []), *_device_sets(device, dtype)])
+    # --bias-type is one more override, validated with the rest (names checked, no mutation)
+    types = [f"generate.bias_types=[{','.join(bias_type)}]"] if bias_type else []
+    cfg = _cfg(config, preset, [*(sets or []), *types, *_device_sets(device, dtype)])
     from biasinherit.runner import Run  # pandas: after the config, so its errors are instant
 
-    if bias_type:
-        cfg.generate.bias_types = list(bias_type)
-        from biasinherit.config import _check_names
-
-        _check_names(cfg)
     if dry_run:  # generate-extra
         return _generate_dry_run(cfg, n)
-    r = Run(cfg, _run_dir(cfg, out))
+    r = Run(cfg, _run_dir(cfg, out), n_augmented=n)
     r.lock()
     r.check_memory(["generate"])
     r.write_config()
-    if n is not None:
-        r._n_augmented_needed = lambda: n  # type: ignore[method-assign]
     summary = r.generate(check=False)
     if fmt == "json":
         typer.echo(json.dumps(summary, indent=2))
@@ -333,11 +331,11 @@ def train(
     device: DeviceOpt = None,
     dtype: DtypeOpt = None,
 ) -> None:
-    """Fine-tune a LoRA adapter (safetensors) on a mix for occupation classification.
+    """Fine-tune a LoRA adapter (safetensors) on a mix, in the prompt format of the task the
+    config's attribute trains on (gender: occupation; culture: sentiment, stress, hate).
 
     Example: biasinherit train mixes/0.20.jsonl -o adapters/r0.20 --set train.epochs=2
     """
-    from biasinherit.evaluate import get_task
     from biasinherit.files import read_jsonl
     from biasinherit.runner import Run
     from biasinherit.train import TrainSpec, get_mitigation, train_lora
@@ -348,7 +346,7 @@ def train(
     rows = read_jsonl(mix_file)
     mit = get_mitigation(mitigation, cfg.mitigation_params)
     rows = mit.prepare_rows(rows)
-    task = get_task("occupation")
+    task = r.train_task()  # the same choice as a cell of `biasinherit run`
     _, _, log = train_lora(
         cfg.model,
         [task.sft_example(r) for r in rows],
@@ -493,7 +491,7 @@ def _generate_dry_run(cfg, n: int | None) -> None:
     from biasinherit.generate import dry_run, spec_from_config
     from biasinherit.runner import Run
 
-    n = n if n is not None else Run(cfg, _run_dir(cfg, None))._n_augmented_needed()
+    n = n if n is not None else Run(cfg, _run_dir(cfg, None)).n_augmented_needed()
     a = cfg.augment
     plan = dry_run(
         spec_from_config(cfg, n),

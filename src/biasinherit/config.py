@@ -59,6 +59,9 @@ class TrainConfig(Section):
         "none",
         description="bitsandbytes 4/8-bit base for QLoRA (CUDA and the [qlora] extra only)",
     )
+    warmup_frac: float = Field(0.1, ge=0, lt=1, description="share of steps warming up the lr")
+    weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay")
+    grad_clip: float = Field(1.0, gt=0, description="clip the gradient norm at this value")
 
 
 class EvaluateConfig(Section):

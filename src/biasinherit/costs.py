@@ -59,7 +59,7 @@ def _generation(cfg, run) -> dict:
     from biasinherit.generate import dry_run, spec_from_config
     from biasinherit.preflight import batch_size
 
-    n = run._n_augmented_needed()
+    n = run.n_augmented_needed()
     plan = dry_run(spec_from_config(cfg, n))["total"]
     k = 1 + (cfg.rounds - 1) * len(cfg.seeds)  # each later round regenerates per seed
     batch = (

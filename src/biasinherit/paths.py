@@ -19,10 +19,26 @@ def offline_hub() -> None:
         os.environ.setdefault(key, "1")
 
 
+_RUN_DATA_DIR: list[Path] = []  # the running experiment's `data_dir`, set by its entry point
+
+
+def use_data_dir(configured: str | os.PathLike | None) -> None:
+    """Make ``configured`` (an experiment's ``data_dir``) where data is found in this process.
+
+    Called by the entry points (the CLI, a cell's worker) once the config is loaded, so that
+    stages need not pass it down; unlike an environment variable it does not leak into child
+    processes or the user's environment. ``None`` clears it.
+    """
+    _RUN_DATA_DIR[:] = [Path(configured).expanduser()] if configured else []
+
+
 def data_dir_candidates(configured: str | os.PathLike | None = None) -> list[Path]:
-    """Places searched for benchmark data, in order: config, env var, ../shared/data nearby."""
+    """Places searched for benchmark data, in order: the argument, the running experiment's
+    ``data_dir`` (:func:`use_data_dir`), the env var, ../shared/data nearby."""
     if configured:
         return [Path(configured).expanduser()]
+    if _RUN_DATA_DIR:
+        return list(_RUN_DATA_DIR)
     if os.environ.get(DATA_ENV):
         return [Path(os.environ[DATA_ENV]).expanduser()]
     here = Path.cwd().resolve()

@@ -32,7 +32,6 @@ from biasinherit.files import (
     write_jsonl,
 )
 from biasinherit.layout import Cell, grid, round_cells  # noqa: F401  (Cell, grid: re-exported)
-from biasinherit.paths import DATA_ENV
 
 EVAL_SEED = 0  # test items are the same in every cell, so cells compare paired
 
@@ -87,16 +86,24 @@ def _versions() -> dict:
 class Run:
     """A run folder and the stages that fill it."""
 
-    def __init__(self, cfg: ExperimentConfig, run_dir: str | Path, *, console=None) -> None:
+    def __init__(
+        self,
+        cfg: ExperimentConfig,
+        run_dir: str | Path,
+        *,
+        console=None,
+        n_augmented: int | None = None,
+    ) -> None:
+        """``n_augmented`` fixes the kept rows per bias type (``generate --n``); by default
+        the most that any γ of the grid needs."""
         from rich.console import Console
 
         self.cfg = cfg
+        self.n_augmented = n_augmented
         self.dir = Path(run_dir)
         self.console = console or Console(stderr=True)
         self.timer = Timer()
         self._precision = None
-        if cfg.data_dir:
-            os.environ[DATA_ENV] = str(cfg.data_dir)
 
     @property
     def precision(self):
@@ -289,7 +296,7 @@ class Run:
 
         precision = self.precision  # the generator loads in the run's device and dtype
         out_dir = out_dir or self.dir
-        n_needed = self._n_augmented_needed()
+        n_needed = self.n_augmented_needed()
         spec = spec_from_config(self.cfg, n_needed)
         if bias_types:
             spec = replace(spec, bias_types=list(bias_types))
@@ -382,9 +389,11 @@ class Run:
             )
         self.generate(self.round_dir(cell), bias_types=[cell.bias_type], adapter=prev)
 
-    def _n_augmented_needed(self) -> int:
+    def n_augmented_needed(self) -> int:
         from biasinherit.mix import n_augmented
 
+        if self.n_augmented is not None:
+            return self.n_augmented
         n_o = len(self.original())
         return max([n_augmented(r, n_o, self.cfg.mix_mode) for r in self.cfg.ratios] + [1])
 
@@ -410,8 +419,11 @@ class Run:
 
         train = self.cfg.train.model_dump()
         train.pop("gradient_checkpointing")  # same numbers, less memory
-        if train["quantize"] == "none":  # keys stay what they were before these settings
-            del train["quantize"]
+        # Settings at their defaults leave the key what it was before the config had them.
+        later = {"quantize": "none", "warmup_frac": 0.1, "weight_decay": 0.0, "grad_clip": 1.0}
+        for name, default in later.items():
+            if train[name] == default:
+                del train[name]
         parts = [cell.as_dict(), file_hash(mix_path), resolve_model(self.cfg.model).identity, train]
         if self.precision.key:
             parts.append(self.precision.key)
@@ -648,12 +660,12 @@ class Run:
         if any(r > 0 for r in self.cfg.ratios):
             summary = self.generate()
             short = {
-                bt: s["kept"] for bt, s in summary.items() if s["kept"] < self._n_augmented_needed()
+                bt: s["kept"] for bt, s in summary.items() if s["kept"] < self.n_augmented_needed()
             }
             if short:
                 raise BiasInheritError(
                     f"generation kept too few rows for {', '.join(short)} "
-                    f"({', '.join(map(str, short.values()))} < {self._n_augmented_needed()})",
+                    f"({', '.join(map(str, short.values()))} < {self.n_augmented_needed()})",
                     "raise generate.oversample or generate.max_new_tokens, then rerun "
                     "(finished generations are reused)",
                 )
@@ -700,10 +712,13 @@ def run_cell_in(
     import torch
 
     from biasinherit.layout import load_run_config
+    from biasinherit.paths import use_data_dir
 
     if threads:
         torch.set_num_threads(threads)
-    run = Run(load_run_config(run_dir), run_dir)
+    cfg = load_run_config(run_dir)
+    use_data_dir(cfg.data_dir)  # a worker process is an entry point of its own
+    run = Run(cfg, run_dir)
     frame = run.run_cell(Cell(**cell)) if cell else run.untuned()
     return cell, frame, run.timer.seconds
 
@@ -720,6 +735,9 @@ def audit_inputs(run_dir: str | Path) -> dict:
         return {}
     cfg = load_run_config(run_dir)
     if not (run_dir / "original.jsonl").exists():
+        from biasinherit.paths import use_data_dir
+
+        use_data_dir(cfg.data_dir)  # the audit verb's entry: the run's own data directory
         Run(cfg, run_dir).original()
     opts = augment_options(cfg)
     return {

@@ -335,27 +335,27 @@ def generate_greedy(
     texts = [chat_prompt(tok, p) + a for p, a in zip(prompts, prefixes, strict=True)]
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     out = [""] * len(texts)
-    tok.padding_side = "left"
-    try:
-        for b in range(0, len(order), batch_size):
-            idx = order[b : b + batch_size]
-            enc = tok(
-                [texts[i] for i in idx], return_tensors="pt", padding=True, add_special_tokens=False
-            ).to(model.device)
-            with torch.inference_mode():
-                gen = model.generate(
-                    **enc,
-                    max_new_tokens=max_new_tokens,
-                    do_sample=False,
-                    temperature=None,
-                    top_p=None,
-                    top_k=None,
-                    pad_token_id=tok.pad_token_id,
-                )
-            for i, row in zip(idx, gen[:, enc["input_ids"].shape[1] :].cpu(), strict=True):
-                out[i] = prefixes[i] + tok.decode(row, skip_special_tokens=True)
-            if progress:
-                progress(len(idx))
-    finally:
-        tok.padding_side = "right"
+    for b in range(0, len(order), batch_size):
+        idx = order[b : b + batch_size]
+        enc = tok(
+            [texts[i] for i in idx],
+            return_tensors="pt",
+            padding=True,
+            padding_side="left",  # per call: the tokenizer is shared (lru_cache)
+            add_special_tokens=False,
+        ).to(model.device)
+        with torch.inference_mode():
+            gen = model.generate(
+                **enc,
+                max_new_tokens=max_new_tokens,
+                do_sample=False,
+                temperature=None,
+                top_p=None,
+                top_k=None,
+                pad_token_id=tok.pad_token_id,
+            )
+        for i, row in zip(idx, gen[:, enc["input_ids"].shape[1] :].cpu(), strict=True):
+            out[i] = prefixes[i] + tok.decode(row, skip_special_tokens=True)
+        if progress:
+            progress(len(idx))
     return out

@@ -23,9 +23,6 @@ from biasinherit.errors import BiasInheritError
 from biasinherit.files import atomic_write_json
 from biasinherit.train.mitigations import Mitigation, NoMitigation
 
-# peft calls a transformers API that v5 deprecated; the warning is noise for our users.
-warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
-
 
 @dataclass
 class TrainSpec:
@@ -172,16 +169,16 @@ def train_lora(
             base.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kw)
     dev = base.device
     scaler = torch.amp.GradScaler(dev.type) if precision.dtype == "float16" else None
-    model = get_peft_model(
-        base,
-        LoraConfig(
-            r=spec.lora_r,
-            lora_alpha=spec.lora_alpha,
-            lora_dropout=spec.lora_dropout,
-            target_modules=list(spec.target_modules),
-            task_type="CAUSAL_LM",
-        ),
+    lora = LoraConfig(
+        r=spec.lora_r,
+        lora_alpha=spec.lora_alpha,
+        lora_dropout=spec.lora_dropout,
+        target_modules=list(spec.target_modules),
+        task_type="CAUSAL_LM",
     )
+    with warnings.catch_warnings():  # peft asks a property transformers 5 deprecated: noise
+        warnings.filterwarnings("ignore", ".*is_gradient_checkpointing.*", FutureWarning)
+        model = get_peft_model(base, lora)
     data = tokenize_examples(tok, examples, spec.max_length)
     weights = mitigation.weights_
     if weights is not None and len(weights) != len(data):

@@ -173,10 +173,17 @@ def cpu_probe(*, refresh: bool = False, n: int = 1024, reps: int = 5) -> dict:
         return cached[key]
     import torch
 
-    t32 = t16 = float("inf")
-    for _ in range(2):  # interleave, so a burst of load hits both sides
-        t32 = min(t32, _time_matmul(torch.float32, n, reps))
-        t16 = min(t16, _time_matmul(torch.bfloat16, n, reps))
+    # A small first look: where bfloat16 is emulated (AVX2 only) it is several times slower
+    # than float32 at any size, and a full-size bf16 matmul there takes seconds per rep.
+    small = min(n, 256)
+    s32, s16 = _time_matmul(torch.float32, small, reps), _time_matmul(torch.bfloat16, small, reps)
+    if s16 > 2 * s32:
+        n, t32, t16 = small, s32, s16
+    else:
+        t32 = t16 = float("inf")
+        for _ in range(2):  # interleave, so a burst of load hits both sides
+            t32 = min(t32, _time_matmul(torch.float32, n, reps))
+            t16 = min(t16, _time_matmul(torch.bfloat16, n, reps))
     flop = 2 * n**3
     old = cached.get(key, {})
     if old.get("float32_gflops") and old.get("bfloat16_gflops"):  # the best seen so far
@@ -191,6 +198,7 @@ def cpu_probe(*, refresh: bool = False, n: int = 1024, reps: int = 5) -> dict:
         "float32_gflops": round(flop / t32 / 1e9, 1),
         "bfloat16_gflops": round(flop / t16 / 1e9, 1),
         "bf16_speedup": round(t32 / t16, 2),
+        "matmul_size": n,
         "time": time.time(),
     }
     from biasinherit.files import atomic_write_json

@@ -76,13 +76,13 @@ def _read(items: str) -> list[dict]:
     return [json.loads(x) for x in Path(items).read_text(encoding="utf-8").splitlines()]
 
 
-def worker_ours(items: str, folder: str, batch: int, plain: bool) -> dict:
-
+def worker_ours(items: str, folder: str, batch: int, plain: bool, dtype: str) -> dict:
+    from biasinherit.device import resolve_precision
     from biasinherit.evaluate._scoring import option_logliks, option_logliks_full
     from biasinherit.models import load_model
 
     docs = _read(items)
-    model, tok = load_model(folder)
+    model, tok = load_model(folder, precision=resolve_precision("cpu", dtype))
     ctx, opts = [d["context"] for d in docs], [d["choices"] for d in docs]
     score = option_logliks_full if plain else option_logliks
     score(model, tok, ctx[:4], opts[:4], batch_size=batch, chat=False)  # warm-up
@@ -92,12 +92,12 @@ def worker_ours(items: str, folder: str, batch: int, plain: bool) -> dict:
     return {"seconds": seconds, "cpu_seconds": cpu, "preds": [int(x) for x in ll.argmax(1)]}
 
 
-def worker_lmeval(items: str, folder: str, batch: int) -> dict:
+def worker_lmeval(items: str, folder: str, batch: int, dtype: str) -> dict:
     from lm_eval import simple_evaluate
     from lm_eval.models.huggingface import HFLM
     from lm_eval.tasks import TaskManager
 
-    lm = HFLM(pretrained=folder, dtype="float32", batch_size=batch, device="cpu")
+    lm = HFLM(pretrained=folder, dtype=dtype, batch_size=batch, device="cpu")
     tm = TaskManager(include_path=str(Path(items).parent / "tasks"))
     t, c = time.perf_counter(), time.process_time()
     res = simple_evaluate(model=lm, tasks=[TASK], task_manager=tm, log_samples=True)
@@ -113,7 +113,7 @@ def worker_lmeval(items: str, folder: str, batch: int) -> dict:
 def run_side(side: str, args, items: Path, folder: str) -> dict:
     python = args.lmeval_python if side == "lmeval" else sys.executable
     cmd = [python, __file__, "--worker", side, "--items", str(items), "--folder", folder]
-    cmd += ["--batch", str(args.batch), "--threads", str(args.threads)]
+    cmd += ["--batch", str(args.batch), "--threads", str(args.threads), "--dtype", args.dtype]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
     env["OMP_NUM_THREADS"] = str(args.threads)
     res = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -128,6 +128,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"],
+                    help="both sides load the model in this dtype")  # fmt: skip
     ap.add_argument("--sides", default="ours,lmeval", help="order within a round; may repeat")
     ap.add_argument("--save", help="append each measurement (JSON line) to this file")
     ap.add_argument("--lmeval-python", default="/work/venvs/lmeval/bin/python")
@@ -140,9 +142,10 @@ def main() -> None:
 
         torch.set_num_threads(args.threads)
         if args.worker == "lmeval":
-            out = worker_lmeval(args.items, args.folder, args.batch)
+            out = worker_lmeval(args.items, args.folder, args.batch, args.dtype)
         else:
-            out = worker_ours(args.items, args.folder, args.batch, args.worker == "plain")
+            plain = args.worker == "plain"
+            out = worker_ours(args.items, args.folder, args.batch, plain, args.dtype)
         out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(out))
         return
@@ -166,7 +169,8 @@ def main() -> None:
                 if args.save:  # keep every measurement, even if a later one is interrupted
                     with open(args.save, "a", encoding="utf-8") as f:
                         f.write(json.dumps({"round": r, "side": s, **out}) + "\n")
-    summary = {"n": len(labels), "batch": args.batch, "threads": args.threads, "sides": {}}
+    summary = {"n": len(labels), "batch": args.batch, "threads": args.threads,
+               "dtype": args.dtype, "sides": {}}  # fmt: skip
     ref = runs["lmeval"][0]["preds"] if "lmeval" in runs else None
     for s, outs in runs.items():
         preds = outs[0]["preds"]

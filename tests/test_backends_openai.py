@@ -116,6 +116,7 @@ def test_429_is_retried_with_backoff_then_a_one_line_error(tmp_path):
         s.stop()
 
 
+@pytest.mark.slow  # the server loads the embedded model to answer the third request
 def test_5xx_then_success_is_retried_transparently(tmp_path):
     s = Server(tmp_path, "--fault", "503:2", "--batch-size", "4")
     try:

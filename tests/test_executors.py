@@ -16,6 +16,8 @@ SMALL = [
     "evaluate.untuned=false",
     "--set",
     "evaluate.tasks=[occupation]",
+    "--set",
+    "workers=1",  # one cell at a time with all the cores: the in-process run's thread count
 ]
 
 
@@ -36,9 +38,14 @@ def test_executor_runs_the_grid(executor, smoke_run, tmp_path):
         "contrastive_single_explicit__r0.50__none__s0",
         "none__r0.00__none__s0",
     ]
-    # Same cells and data as the in-process smoke run; only the thread count may differ.
+    # Same cells, data, seeds and thread count as the in-process smoke run: same numbers,
+    # down to each item's probabilities of the trained cell.
     got, want = accuracy(out), accuracy(smoke_run).loc[accuracy(out).index]
-    assert (got - want).abs().max() <= 0.25
+    assert len(got) == 8  # 2 cells x (female, male, stereotypical, anti-stereotypical)
+    pd.testing.assert_series_equal(got, want, rtol=0, atol=1e-9)
+    cell = "eval/contrastive_single_explicit__r0.50__none__s0/occupation.parquet"
+    p_got, p_want = (pd.read_parquet(d / cell)["p_true"] for d in (out, smoke_run))
+    pd.testing.assert_series_equal(p_got, p_want, rtol=0, atol=1e-6)
 
 
 @pytest.mark.slow

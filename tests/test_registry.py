@@ -31,13 +31,14 @@ def test_bias_types_cover_all_eight_combinations_plus_neutral():
     assert sorted(BIAS_TYPES.get(n).paper_index for n in PAPER_BIAS_TYPES) == [1, 2, 3, 4, 5, 6]
 
 
-@pytest.mark.parametrize("name", ["occupation", "salary", "winobias"])
+@pytest.mark.parametrize("name", TASKS.names())
 def test_every_task_declares_its_protocol(name):
     task = get_task(name)
     assert task.name == name and task.kind in ("choice", "generate") and task.description
-    assert name in TASKS
+    assert type(task).version and task.attribute
 
 
 def test_registries_hold_the_builtins():
+    assert {"occupation", "salary", "winobias", "bbq", "hate"} <= set(TASKS.names())
     assert "transformers" in BACKENDS
     assert {"none", "token"} <= set(MITIGATIONS)

@@ -65,7 +65,7 @@ def fake_scorers(seed: int = 0) -> dict:
                                     generate_greedy, adjectives)}  # fmt: skip
 
 
-def synthetic_run(task, monkeypatch, *, n_per_group: int = 2) -> pd.DataFrame:
+def synthetic_run(task, monkeypatch, *, n_per_group: int = 8) -> pd.DataFrame:
     """``task.run`` on its real items, every scorer its module imports replaced."""
     fakes = fake_scorers()
     for klass in type(task).__mro__:

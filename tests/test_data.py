@@ -81,3 +81,20 @@ def test_group_detection():
     assert ATTR.detect_group("She said her work matters.") == "female"
     assert ATTR.detect_group("He and his team.") == "male"
     assert ATTR.detect_group("They work here.") == "unknown"
+
+
+def test_holistic_bias_descriptors_are_read_once_for_the_mask_and_the_audit(monkeypatch, tmp_path):
+    from biasinherit.analyze import identity_terms
+    from biasinherit.data import flatten_descriptors, holistic_bias_descriptors
+    from biasinherit.train.mitigations._lexicon import holistic_descriptors
+
+    raw = holistic_bias_descriptors()
+    assert holistic_bias_descriptors() is raw  # one parse of the file
+    assert flatten_descriptors(raw["nationality"]["china"])[:2] == ["Chinese", "Chinese-American"]
+    # the mask lexicon and the audit's identity terms are that file's descriptors
+    assert {"Chinese", "Muslim", "female"} <= set(holistic_descriptors())
+    assert "female" in identity_terms(get_attribute("gender"))["female"]
+    # a data directory without the file is a one-line error
+    monkeypatch.setenv("BIASINHERIT_DATA_DIR", str(tmp_path))
+    with pytest.raises(BiasInheritError, match="not found"):
+        holistic_bias_descriptors()

@@ -9,14 +9,13 @@ Rates are occurrences per 1,000 words.
 from __future__ import annotations
 
 import importlib.util
-import json
 import re
 from functools import lru_cache
 from pathlib import Path
 
 from biasinherit.bias import Attribute, get_attribute
+from biasinherit.data import holistic_bias_descriptors
 from biasinherit.errors import BiasInheritError
-from biasinherit.paths import data_file
 
 # HolisticBias axis for each attribute name.
 HB_AXIS = {"gender": "gender_and_sex"}
@@ -69,7 +68,7 @@ def _identity_terms(name: str) -> dict[str, tuple[str, ...]]:
     axis = HB_AXIS.get(attribute.name)
     if axis:
         try:
-            hb = json.loads(data_file("holistic_bias/v1.1/descriptors.json").read_text())
+            hb = holistic_bias_descriptors()
         except BiasInheritError:
             hb = {}
         for entries in hb.get(axis, {}).values():

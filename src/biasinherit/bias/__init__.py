@@ -5,6 +5,7 @@ A bias type is three binary prompt dimensions (framing, scope, cue) plus a neutr
 
 from biasinherit.bias._attributes import (
     Attribute,
+    EvalGroup,
     TaskSpec,
     available_attributes,
     get_attribute,
@@ -23,6 +24,7 @@ __all__ = [
     "PAPER_BIAS_TYPES",
     "Attribute",
     "BiasType",
+    "EvalGroup",
     "Prompt",
     "TaskSpec",
     "available_attributes",

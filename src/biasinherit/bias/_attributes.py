@@ -53,6 +53,23 @@ class TaskSpec:
 
 
 @dataclass(frozen=True)
+class EvalGroup:
+    """One group of the evaluation tasks (``evaluation:`` in the attribute YAML).
+
+    ``display`` is the group's name in items and the metrics table (``Arabic``), ``countries``
+    give its test names, ``terms`` its group adjectives ("an Arab person"), ``name_filter``
+    names a filter in code that test names must pass, and the ``reference`` group (evaluation
+    only, never generated about) is the one the others are compared with.
+    """
+
+    display: str
+    countries: tuple[str, ...]
+    terms: tuple[str, ...]
+    name_filter: str | None = None
+    reference: bool = False
+
+
+@dataclass(frozen=True)
 class Attribute:
     """One protected attribute and the vocabulary around it (loaded from a YAML file)."""
 
@@ -72,6 +89,8 @@ class Attribute:
     stereotype: dict[str, str] = field(default_factory=dict)
     name_country: str = ""
     name_gender: dict[str, str] = field(default_factory=dict)
+    # The evaluation's groups: each group's, then the reference group's (see EvalGroup).
+    evaluation: dict[str, EvalGroup] = field(default_factory=dict)
 
     def other(self, group: str) -> str:
         """The contrasted group (the next group, cyclically)."""
@@ -226,6 +245,7 @@ def parse_attribute(raw: dict) -> Attribute:
                     for k, v in (t.get("templates") or {}).items()
                 },
             )
+        evaluation = _parse_evaluation(name, groups, raw.get("evaluation") or {})
         return Attribute(
             name=raw["name"],
             groups=groups,
@@ -241,9 +261,55 @@ def parse_attribute(raw: dict) -> Attribute:
             stereotype=dict(raw.get("stereotype") or {}),
             name_country=raw.get("name_country", ""),
             name_gender=dict(raw.get("name_gender") or {}),
+            evaluation=evaluation,
         )
     except (KeyError, TypeError, AttributeError) as e:
         raise BiasInheritError(
             f"attribute {name!r} is missing or misshapes key {e}",
             "see bias/attributes/culture.yaml for the schema",
         ) from None
+
+
+def _strings(entry: dict, key: str, where: str) -> tuple[str, ...]:
+    value = entry[key]
+    if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+        raise TypeError(f"{where}.{key} (a list of strings)")
+    return tuple(value)
+
+
+def _parse_evaluation(name: str, groups: tuple[str, ...], raw: dict) -> dict[str, EvalGroup]:
+    """The ``evaluation:`` block: one entry per group and one reference group, in that order."""
+    if not raw:
+        return {}
+    where = f"{name}.yaml evaluation"
+    out = {
+        g: EvalGroup(
+            display=str(v["display"]),
+            countries=_strings(v, "countries", f"evaluation.{g}"),
+            terms=_strings(v, "terms", f"evaluation.{g}"),
+            name_filter=v.get("name_filter"),
+            reference=bool(v.get("reference", False)),
+        )
+        for g, v in raw.items()
+    }
+    refs = [g for g, v in out.items() if v.reference]
+    missing = [g for g in groups if g not in out]
+    unknown = [g for g in out if g not in groups and g not in refs]
+    bad = [c for v in out.values() for c in v.countries if not _COUNTRY.match(c)]
+    checks = [
+        (len(refs) != 1, f"has {len(refs)} reference groups", "mark one with reference: true"),
+        (missing, f"has no entry for group(s) {missing}", "add one per group"),
+        (unknown, f"names unknown group(s) {unknown}", f"groups: {', '.join(groups)}"),
+        (set(refs) & set(groups), f"reference {refs} is a generated group",
+         "the reference group is evaluation-only: give it a key not in groups"),
+        (bad, f"has country code(s) {bad} that are not ISO alpha-2", "e.g. US, CN"),
+        (any(not v.countries or not v.terms for v in out.values()),
+         "has a group without countries or terms", "give each group both"),
+        (len({v.display for v in out.values()}) < len(out), "repeats a display name",
+         "give each group its own display"),
+    ]  # fmt: skip
+    for failed, message, hint in checks:
+        if failed:
+            raise BiasInheritError(f"{where} {message}", hint)
+    # The groups in the attribute's order, the reference last: the evaluation's group order.
+    return {g: out[g] for g in (*groups, *refs)}

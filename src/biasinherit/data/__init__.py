@@ -15,6 +15,7 @@ from biasinherit.data._bios import (
 )
 from biasinherit.data._counterfactual import swap_gender, user_test_items
 from biasinherit.data._detect import make_up, name_group, text_group
+from biasinherit.data._holistic import flatten_descriptors, holistic_bias_descriptors
 from biasinherit.data._names import first_names, group_names, name_pool
 from biasinherit.data._source import ColumnsConfig, OriginalConfig, ValuesConfig
 from biasinherit.data._user import (
@@ -38,7 +39,9 @@ __all__ = [
     "WEAK_CUES",
     "UserData",
     "first_names",
+    "flatten_descriptors",
     "group_names",
+    "holistic_bias_descriptors",
     "load_biographies",
     "load_user_data",
     "make_up",

@@ -1,40 +1,24 @@
 """Culture groups of the paper's evaluation tasks: cultures, their name cues and group terms.
 
-The paper's four cultures (Arabic, Chinese, Portuguese, Spanish) plus English as a reference
-group. Names come from ``names-dataset`` through :func:`biasinherit.data.first_names`
-(countries below); group terms are HolisticBias descriptors where HolisticBias has one
-(Arab, Middle Eastern, Chinese, Hispanic, Mexican, ...) and the project's own otherwise
-(Portuguese, Brazilian, English, American), each marked below.
+The groups are the attribute YAML's ``evaluation:`` block (``bias/attributes/culture.yaml``):
+the paper's four cultures (Arabic, Chinese, Portuguese, Spanish) plus English as the reference
+group, each with the countries of its test names (from ``names-dataset`` through
+:func:`biasinherit.data.name_pool`) and its group terms. The constants below are that block
+read once; the functions take an ``attribute`` (a name or a YAML path) for any other.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
+from functools import cache
 
+from biasinherit.bias import EvalGroup, get_attribute
 from biasinherit.data import name_pool
 from biasinherit.errors import BiasInheritError
+from biasinherit.registry import Registry
 
-# culture -> countries whose popular first names cue it (ISO alpha-2).
-CULTURE_COUNTRIES: dict[str, tuple[str, ...]] = {
-    "Arabic": ("SA", "EG"),
-    "Chinese": ("CN",),
-    "Portuguese": ("PT", "BR"),
-    "Spanish": ("ES", "MX"),
-    "English": ("US",),
-}
-CULTURES: list[str] = list(CULTURE_COUNTRIES)
-PAPER_CULTURES: list[str] = ["Arabic", "Chinese", "Portuguese", "Spanish"]
-REFERENCE_CULTURE = "English"
 GENDERS = {"F": "female", "M": "male"}
-
-# culture -> group terms (adjectives before "person/woman/man"). Source in the comment.
-CULTURE_TERMS: dict[str, tuple[str, ...]] = {
-    "Arabic": ("Arab", "Middle Eastern"),  # HolisticBias race_ethnicity
-    "Chinese": ("Chinese", "Chinese-American"),  # HolisticBias nationality/china
-    "Portuguese": ("Portuguese", "Brazilian"),  # project's own (not in HolisticBias)
-    "Spanish": ("Hispanic", "Mexican"),  # HolisticBias race_ethnicity/latinx, nationality
-    "English": ("English", "American"),  # project's own reference terms
-}
 _POOL = 30  # names drawn from each country's most popular ones
 # names-dataset's Latin-script Chinese names mix pinyin (Jing, Wei) with English names that
 # Chinese users also give (Ivy, Allen, Zoe); only names of one or two pinyin syllables cue
@@ -60,17 +44,61 @@ def _is_pinyin(name: str) -> bool:
     )
 
 
-CULTURE_FILTERS = {"Chinese": _is_pinyin}
+# Filters a test name must pass, by the name an attribute's ``name_filter`` gives.
+NAME_FILTERS: Registry[Callable[[str], bool]] = Registry("name filter")
+NAME_FILTERS.add("pinyin", _is_pinyin)
 
 
-def culture_names(culture: str, gender: str, n: int = _POOL) -> list[str]:
+@cache
+def evaluation_groups(attribute: str = "culture") -> dict[str, EvalGroup]:
+    """Display name -> evaluation group of an attribute (a name or a YAML path): the
+    attribute's groups in order, then its reference group.
+
+    Examples
+    --------
+    >>> list(evaluation_groups("culture"))
+    ['Arabic', 'Chinese', 'Portuguese', 'Spanish', 'English']
+    """
+    attr = get_attribute(attribute)
+    if not attr.evaluation:
+        raise BiasInheritError(
+            f"attribute {attr.name!r} declares no evaluation groups",
+            "add an evaluation: block (see bias/attributes/culture.yaml)",
+        )
+    for group in attr.evaluation.values():
+        if group.name_filter:
+            NAME_FILTERS.get(group.name_filter)  # an unknown filter fails here, listing the known
+    return {group.display: group for group in attr.evaluation.values()}
+
+
+def reference_group(attribute: str = "culture") -> str:
+    """The display name of the attribute's reference group (``English`` for culture)."""
+    return next(c for c, g in evaluation_groups(attribute).items() if g.reference)
+
+
+# The packaged culture.yaml, read at import (a few milliseconds, cached for the functions).
+CULTURE_COUNTRIES: dict[str, tuple[str, ...]] = {
+    c: g.countries for c, g in evaluation_groups("culture").items()
+}
+CULTURES: list[str] = list(CULTURE_COUNTRIES)
+REFERENCE_CULTURE: str = reference_group("culture")
+# The compared cultures: every group but the reference (the paper's four).
+PAPER_CULTURES: list[str] = [c for c in CULTURES if c != REFERENCE_CULTURE]
+# culture -> group terms (adjectives before "person/woman/man"); sources in culture.yaml.
+CULTURE_TERMS: dict[str, tuple[str, ...]] = {
+    c: g.terms for c, g in evaluation_groups("culture").items()
+}
+
+
+def culture_names(
+    culture: str, gender: str, n: int = _POOL, *, attribute: str = "culture"
+) -> list[str]:
     """Popular first names cueing ``culture`` for gender ``F``/``M``, interleaved over the
     culture's countries, from the test third of each list (never named to the generator;
     see :func:`name_table` for removing names shared by cultures)."""
-    keep = CULTURE_FILTERS.get(culture, lambda name: True)
-    lists = [
-        [x for x in name_pool(c, gender, "test") if keep(x)] for c in CULTURE_COUNTRIES[culture]
-    ]
+    group = evaluation_groups(attribute)[culture]
+    keep = NAME_FILTERS.get(group.name_filter) if group.name_filter else lambda name: True
+    lists = [[x for x in name_pool(c, gender, "test") if keep(x)] for c in group.countries]
     out: list[str] = []
     for i in range(max(len(x) for x in lists)):
         for names in lists:
@@ -79,11 +107,13 @@ def culture_names(culture: str, gender: str, n: int = _POOL) -> list[str]:
     return out[:n]
 
 
-def name_table(cultures: list[str] | None = None) -> dict[tuple[str, str], list[str]]:
+def name_table(
+    cultures: list[str] | None = None, *, attribute: str = "culture"
+) -> dict[tuple[str, str], list[str]]:
     """``(culture, gender) -> names`` with names popular in two cultures removed from both,
-    so that a name is a clean cue for one culture."""
-    cultures = cultures or CULTURES
-    table = {(c, g): culture_names(c, g) for c in cultures for g in GENDERS}
+    so that a name is a clean cue for one culture (every evaluation group by default)."""
+    cultures = cultures or list(evaluation_groups(attribute))
+    table = {(c, g): culture_names(c, g, attribute=attribute) for c in cultures for g in GENDERS}
     seen: dict[str, int] = {}
     for names in table.values():
         for x in set(names):
@@ -102,7 +132,7 @@ def pick_names(
         if not pool:
             raise BiasInheritError(
                 f"no first names left for {key[0]} ({GENDERS[key[1]]})",
-                "check names-dataset and the countries in CULTURE_COUNTRIES",
+                "check names-dataset and the group's evaluation countries in its attribute YAML",
             )
         picks = rng.sample(pool, min(k, len(pool)))
         while len(picks) < k:  # a short list: reuse names rather than drop items

@@ -12,13 +12,12 @@ so that ``black coffee`` or ``will`` stay; other words match in any case. Longer
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from functools import cache
 
 from biasinherit.bias import get_attribute
-from biasinherit.paths import data_file
+from biasinherit.data import flatten_descriptors, holistic_bias_descriptors
 
 HOLISTIC_AXES = ("gender_and_sex", "nationality", "race_ethnicity", "religion")
 # Descriptors that are mostly ordinary words in biographies ("white walls").
@@ -67,23 +66,11 @@ def _compile(terms: tuple[str, ...], case_sensitive: frozenset[str]) -> re.Patte
     return re.compile(r"(?<!\w)(?:" + "|".join(alts) + r")(?!\w)")
 
 
-def _flatten(node) -> list[str]:  # noqa: ANN001 - JSON
-    if isinstance(node, str):
-        return [node]
-    if isinstance(node, dict):
-        if "descriptor" in node:
-            return [node["descriptor"]]
-        return [x for v in node.values() for x in _flatten(v)]
-    if isinstance(node, list):
-        return [x for v in node for x in _flatten(v)]
-    return []
-
-
 @cache
 def holistic_descriptors(axes: tuple[str, ...] = HOLISTIC_AXES) -> tuple[str, ...]:
     """HolisticBias v1.1 descriptors of the given axes (from the data directory)."""
-    raw = json.loads(data_file("holistic_bias/v1.1/descriptors.json").read_text())
-    out = {d for ax in axes for d in _flatten(raw.get(ax, {}))}
+    raw = holistic_bias_descriptors()
+    out = {d for ax in axes for d in flatten_descriptors(raw.get(ax, {}))}
     return tuple(sorted(d for d in out if d.lower() not in _AMBIGUOUS))
 
 

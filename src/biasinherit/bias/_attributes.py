@@ -199,16 +199,38 @@ def get_attribute(name: str) -> Attribute:
     >>> sorted(get_attribute("culture").task("rt_polarity").labels)
     ['negative', 'positive']
     """
+    return parse_attribute(_raw_attribute(name))
+
+
+# Keys an attribute does not take from the one it extends: the evaluation's groups are the
+# base's own test design (they must match its groups).
+_NOT_INHERITED = ("extends", "evaluation")
+
+
+def _raw_attribute(name: str, chain: tuple[str, ...] = ()) -> dict:
+    """The YAML mapping of an attribute, with ``extends: BASE`` resolved: the base's keys,
+    then this file's keys replacing them (whole keys, not merged inside)."""
     if name.endswith((".yaml", ".yml")) and Path(name).is_file():
         text = Path(name).read_text()
     elif name in available_attributes():
         text = (resources.files("biasinherit.bias") / "attributes" / f"{name}.yaml").read_text()
     else:
         raise BiasInheritError(
-            f"unknown attribute {name!r}",
+            f"unknown attribute {name!r}" + (f" (extended by {chain[-1]})" if chain else ""),
             f"available: {', '.join(available_attributes())}, or a path to an attribute YAML",
         )
-    return parse_attribute(yaml.safe_load(text))
+    raw = yaml.safe_load(text) or {}
+    base = raw.get("extends")
+    if not base:
+        return raw
+    if base in (*chain, name):
+        raise BiasInheritError(
+            f"attribute {name!r} extends itself through {' -> '.join((*chain, name, base))}",
+            "make `extends:` name an attribute that does not extend this one",
+        )
+    inherited = {k: v for k, v in _raw_attribute(base, (*chain, name)).items()
+                 if k not in _NOT_INHERITED}  # fmt: skip
+    return {**inherited, **{k: v for k, v in raw.items() if k != "extends"}}
 
 
 def parse_attribute(raw: dict) -> Attribute:

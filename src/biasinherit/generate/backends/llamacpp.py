@@ -33,9 +33,7 @@ def _gguf_path(model: str) -> str:
 
 
 class LlamaCppParams(Params):
-    n_threads: int | None = Field(
-        None, ge=1, description="CPU threads, default all cores (config: augment.n_threads)"
-    )
+    n_threads: int | None = Field(None, ge=1, description="CPU threads, default all cores")
     n_ctx: int = Field(1024, ge=64, description="context length in tokens")
 
 

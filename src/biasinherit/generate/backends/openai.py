@@ -31,23 +31,14 @@ DEFAULT_URL = "http://127.0.0.1:8000/v1"
 
 
 class OpenAIParams(Params):
-    base_url: str = Field(
-        DEFAULT_URL, description="endpoint root including /v1 (config: augment.base_url)"
-    )
+    base_url: str = Field(DEFAULT_URL, description="endpoint root including /v1")
     api_key_env: str | None = Field(
         None,
-        description="NAME of the environment variable holding the API key, never the key "
-        "(config: augment.api_key_env)",
+        description="NAME of the environment variable holding the API key, never the key",
     )
-    concurrency: int = Field(
-        4, ge=1, le=256, description="requests in flight (config: augment.concurrency)"
-    )
-    timeout: float = Field(
-        60.0, gt=0, description="seconds per request before a retry (config: augment.timeout)"
-    )
-    max_retries: int = Field(
-        4, ge=0, le=20, description="retries on 429/5xx/timeouts (config: augment.max_retries)"
-    )
+    concurrency: int = Field(4, ge=1, le=256, description="requests in flight")
+    timeout: float = Field(60.0, gt=0, description="seconds per request before a retry")
+    max_retries: int = Field(4, ge=0, le=20, description="retries on 429/5xx/timeouts")
     backoff: float = Field(0.5, ge=0, description="first retry's wait in seconds, doubling")
 
     @field_validator("base_url")

@@ -35,8 +35,7 @@ class TransformersParams(Params):
     )
     cache: Literal["reserved", "dynamic", "static"] = Field(
         "reserved",
-        description="KV cache: reserved (in place, fastest), dynamic or static "
-        "(config: augment.kv_cache)",
+        description="KV cache: reserved (in place, fastest), dynamic or static",
     )
 
 

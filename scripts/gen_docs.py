@@ -55,9 +55,12 @@ def render() -> str:
                 f"| `{m.name}` | {n} | {m.role} | {unit}; per `{m.unit}`, stimulus "
                 f"`{m.stimulus}` | {sign} | {m.title} |"
             )
-    lines += ["", "## Generator backends", "", "| name | description |", "|---|---|"]
+    lines += ["", "## Generator backends", ""]
+    lines += ["Options go in `generate.options` (`biasinherit backends show NAME`).", ""]
+    lines += ["| name | options | description |", "|---|---|---|"]
     for n, b in BACKENDS.items():
-        lines.append(f"| `{n}` | {(b.__doc__ or '').strip().splitlines()[0]} |")
+        opts = ", ".join(f"`{o}`" for o in b.Params.model_fields) or "none"
+        lines.append(f"| `{n}` | {opts} | {(b.__doc__ or '').strip().splitlines()[0]} |")
     lines += ["", "## Attributes", "", ", ".join(f"`{a}`" for a in available_attributes())]
     lines += ["", "## Presets", "", ", ".join(f"`{p}`" for p in available_presets()), ""]
     return "\n".join(lines)

@@ -181,6 +181,15 @@ CASES = {
                                   "config error at original.values.group: 'F' maps to 'fem'"),
     "unknown bias type": (lambda c: ["generate", "--preset", "smoke", "-b", "contrastive"],
                           "unknown bias type 'contrastive'"),
+    "backend option not taken": (lambda c: ["generate", "--preset", "smoke", "--set",
+                                            "augment.concurrency=32"],
+                                 "config error at augment.concurrency: the transformers backend "
+                                 "does not take it (only openai does)"),
+    "backend option unknown": (lambda c: ["generate", "--preset", "smoke", "--set",
+                                          "generate.backend=replay", "--set",
+                                          "generate.options.concurrency=8"],
+                               "config error at generate.options.concurrency: the replay "
+                               "backend does not take it (only openai does)"),
     # ----------------------------------------------------------------- data files
     "data not found": (lambda c: run_on(c, str(c.tmp / "nope.csv")), "data file not found"),
     "data a folder": (lambda c: run_on(c, str(c.tmp)), "data file"),

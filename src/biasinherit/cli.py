@@ -187,6 +187,14 @@ def generate(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print requests, tokens and cost; generate nothing.")
     ] = False,
+    prompts: Annotated[
+        Path | None,
+        typer.Option(
+            "--prompts",
+            help="Write the planned prompts and seeds as JSONL and generate nothing: answer "
+            "them elsewhere, then read the answers back with generate.backend=replay.",
+        ),
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
     device: DeviceOpt = None,
     dtype: DtypeOpt = None,
@@ -196,12 +204,17 @@ def generate(
     Resumable: finished requests live in a content-addressed cache and are never re-sent.
 
     Example: biasinherit generate --preset quick -b neutral -b contrastive_single_explicit --n 30
+
+    Answers from elsewhere: biasinherit generate --dry-run --prompts prompts.jsonl, then
+    --set generate.backend=replay --set generate.options.path=answers.jsonl
     """
     # --bias-type is one more override, validated with the rest (names checked, no mutation)
     types = [f"generate.bias_types=[{','.join(bias_type)}]"] if bias_type else []
     cfg = _cfg(config, preset, [*(sets or []), *types, *_device_sets(device, dtype)])
     from biasinherit.runner import Run  # pandas: after the config, so its errors are instant
 
+    if prompts is not None:  # generate-extra
+        return _write_prompts(cfg, n, prompts)
     if dry_run:  # generate-extra
         return _generate_dry_run(cfg, n)
     r = Run(cfg, _run_dir(cfg, out), n_augmented=n)
@@ -485,6 +498,21 @@ def _listing(title: str, rows: list[tuple[str, str]], fmt: str) -> None:
 
 
 # --- commands: generate-extra ---
+
+
+def _write_prompts(cfg, n: int | None, path: Path) -> None:
+    """``generate --prompts FILE``: the first round's requests, for the replay backend."""
+    from biasinherit.files import write_jsonl
+    from biasinherit.generate import planned_prompts, spec_from_config
+    from biasinherit.runner import Run
+
+    n = n if n is not None else Run(cfg, _run_dir(cfg, None)).n_augmented_needed()
+    rows = planned_prompts(spec_from_config(cfg, n))
+    write_jsonl(path, rows)
+    typer.echo(
+        f"wrote {len(rows)} prompts to {path}: add a completion to each line, then "
+        "--set generate.backend=replay --set generate.options.path=ANSWERS"
+    )
 
 
 def _generate_dry_run(cfg, n: int | None) -> None:
@@ -1024,10 +1052,12 @@ presets_app = typer.Typer(help="Named presets.", no_args_is_help=True)
 bias_app = typer.Typer(help="Bias types (three prompt dimensions + neutral).", no_args_is_help=True)
 tasks_app = typer.Typer(help="Evaluation tasks.", no_args_is_help=True)
 mit_app = typer.Typer(help="Training-time mitigations.", no_args_is_help=True)
+backends_app = typer.Typer(help="Generator backends and their options.", no_args_is_help=True)
 app.add_typer(presets_app, name="presets")
 app.add_typer(bias_app, name="bias-types")
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(mit_app, name="mitigations")
+app.add_typer(backends_app, name="backends")
 
 
 @presets_app.command("list")
@@ -1089,6 +1119,52 @@ def mitigations_list(fmt: FormatOpt = "table") -> None:
         [(n, (m.__doc__ or "").strip().splitlines()[0]) for n, m in MITIGATIONS.items()],
         fmt,
     )
+
+
+@backends_app.command("list")
+def backends_list(fmt: FormatOpt = "table") -> None:
+    """List generator backends and the options each takes (generate.options)."""
+    from biasinherit.generate import BACKENDS, option_names
+
+    _listing(
+        "generator backends",
+        [
+            (n, f"{(b.__doc__ or '').strip().splitlines()[0]} Options: "
+             f"{', '.join(option_names(n)) or 'none'}.")
+            for n, b in BACKENDS.items()
+        ],
+        fmt,
+    )  # fmt: skip
+
+
+@backends_app.command("show")
+def backends_show(name: str, fmt: FormatOpt = "table") -> None:
+    """A backend's options: type, default, what it does, and where the config sets it.
+
+    Example: biasinherit backends show openai
+    """
+    from biasinherit.generate import AUGMENT_OPTIONS, BACKENDS, describe_options
+
+    _check_format(fmt)
+    doc = (BACKENDS.get(name).__doc__ or "").strip().split("\n\n")[0]
+    flat = {opt: key for key, opt in AUGMENT_OPTIONS.items()}
+    rows = describe_options(name)
+    for r in rows:
+        r["config"] = f"generate.options.{r['option']}" + (
+            f" or augment.{flat[r['option']]}" if r["option"] in flat else ""
+        )
+    if fmt == "json":
+        typer.echo(json.dumps({"name": name, "description": doc, "options": rows}, indent=1))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{name}: {' '.join(doc.split())}")
+    for col in ("option", "type", "default", "description", "config"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(*(str(r[c]) for c in ("option", "type", "default", "description", "config")))
+    Console().print(table if rows else table.title + " (takes no options)")
 
 
 def main() -> None:

@@ -31,7 +31,15 @@ class GenerateConfig(Section):
         default_factory=lambda: ["contrastive_single_explicit", "contextual_single_implicit"],
         description="bias types to generate and train on (see `biasinherit bias-types list`)",
     )
-    backend: str = "transformers"
+    backend: str = Field(
+        "transformers",
+        description="generator backend (`biasinherit backends list`)",
+    )
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="options of the chosen backend, checked against what it takes "
+        "(`biasinherit backends show NAME`), e.g. {path: answers.jsonl} for replay",
+    )
     batch_size: BatchSize = Field(
         192,
         description="rows decoded together (transformers): larger is faster on a CPU; "
@@ -72,7 +80,11 @@ class EvaluateConfig(Section):
 
 
 class AugmentConfig(Section):
-    """Where the augmentation goes beyond gender biographies, and how remote backends behave."""
+    """Where the augmentation goes beyond gender biographies, and how remote backends behave.
+
+    The backend keys (``base_url`` to ``n_threads``) are options of one backend each: one set
+    to a non-default value while ``generate.backend`` does not take it is a config error.
+    """
 
     task: str | None = Field(
         None,
@@ -371,13 +383,20 @@ def _check_names(cfg: ExperimentConfig) -> None:
     """Registry names fail here, before any work starts."""
     from biasinherit.bias import BIAS_TYPES, get_attribute
     from biasinherit.evaluate import get_task
-    from biasinherit.generate import BACKENDS
+    from biasinherit.generate import BACKENDS, backend_options, option_names
     from biasinherit.train.mitigations import check_attribute
 
     get_attribute(cfg.attribute)
     for bt in cfg.generate.bias_types:
         BIAS_TYPES.get(bt)
     BACKENDS.get(cfg.generate.backend)
+    backend_options(cfg)  # every option the backend would get is one it takes
+    if cfg.rounds > 1 and "adapter" not in option_names(cfg.generate.backend):
+        raise BiasInheritError(
+            f"config error at rounds: self-augmentation needs a backend that loads the tuned "
+            f"adapter, and the {cfg.generate.backend} backend does not",
+            "set generate.backend=transformers, or rounds=1",
+        )
     for m in cfg.mitigations:
         check_attribute(m, cfg.attribute)  # names joined by '+', registered, fit the attribute
     for t in cfg.evaluate.tasks:

@@ -329,10 +329,11 @@ class Run:
     def check_generation(self, summary: dict, out_dir: Path | None = None) -> None:
         """Stop before training when a bias type's rows are mostly rejected by the quality
         gates or its kept rows look like echoes (one line naming the generator)."""
-        from biasinherit.generate import quality_stop
+        from biasinherit.generate import backend_options, quality_stop
 
         g = self.cfg.generate
-        where = f" at {self.cfg.augment.base_url}" if g.backend == "openai" else ""
+        url = backend_options(self.cfg).get("base_url")  # an endpoint's (openai)
+        where = f" at {url}" if url else ""
         quality_stop(
             summary,
             f"{self.cfg.generator_model} ({g.backend} backend{where})",

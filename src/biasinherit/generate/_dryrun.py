@@ -3,14 +3,16 @@
 Nothing is generated and no model is loaded: prompts are planned exactly as a real run plans
 its first round, the cache answers what it already holds, prompt tokens are counted with the
 model's tokenizer where it is local (else estimated at four characters per token), and
-completion tokens are bounded by ``max_new_tokens``.
+completion tokens are bounded by ``max_new_tokens``. ``planned_prompts`` lists the same
+requests (prompt text and seed), to be answered elsewhere and read back by the ``replay``
+backend.
 """
 
 from __future__ import annotations
 
 import math
 
-from biasinherit.generate._generate import GenerateSpec, _Requests
+from biasinherit.generate._generate import GenerateSpec, _Plan, _Requests
 
 
 def _counter(spec: GenerateSpec):
@@ -57,4 +59,23 @@ def dry_run(
         4,
     )
     out["total"] = total
+    return out
+
+
+def planned_prompts(spec: GenerateSpec) -> list[dict]:
+    """Every request of the first round, in order: ``prompt`` and ``seed`` (what a batch
+    job elsewhere answers, for the ``replay`` backend to read back), and ``prompt_id``,
+    ``bias_type``, ``topic``, ``group`` (what the prompt asks for).
+
+    Later rounds (when the filters drop rows) plan further prompts; a higher
+    ``oversample`` asks for more in the first.
+    """
+    plan = _Plan(spec)
+    out = []
+    for bt in spec.bias_types:
+        for p in plan.plan(bt, 0, math.ceil(spec.n_per_type * spec.oversample)):
+            out.append(
+                {"prompt": p.text, "seed": plan.seed(p), "prompt_id": p.prompt_id,
+                 "bias_type": bt, "topic": p.topic, "group": p.group}
+            )  # fmt: skip
     return out

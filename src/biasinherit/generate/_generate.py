@@ -24,6 +24,7 @@ from biasinherit.generate._filters import filter_rows
 from biasinherit.generate._plan import group_names, plan_prompts, request_seed
 from biasinherit.generate._quality import ECHO_LIKE, quality_problem
 from biasinherit.generate.backends import BACKENDS, Generation, make_backend
+from biasinherit.generate.backends import backend_identity as identity_of
 
 
 @dataclass
@@ -32,8 +33,8 @@ class GenerateSpec:
 
     ``task`` picks the attribute's task (default its first: occupation for gender);
     ``groups`` restricts or extends the attribute's groups (ISO country codes add a country
-    for culture); ``backend_options`` go to the backend (``base_url``, ``api_key_env``,
-    ``concurrency``, ``timeout``, ``max_retries``, ``cache``, ``n_threads``);
+    for culture); ``backend_options`` go to the backend, validated against its ``Params``
+    (``biasinherit backends show NAME``: e.g. ``base_url`` and ``concurrency`` for openai);
     ``label_check`` overrides the task's (``vader``, ``model``, ``none``).
     """
 
@@ -58,28 +59,11 @@ class GenerateSpec:
 
 def backend_identity(spec: GenerateSpec) -> str:
     """The model identity used in cache keys, known without loading the model."""
-    opts = spec.backend_options
-    if spec.backend == "planted":
-        from biasinherit.generate.backends.planted import IDENTITY
-
-        return IDENTITY
-    if spec.backend == "openai":
-        return f"openai:{str(opts.get('base_url', 'http://127.0.0.1:8000/v1')).rstrip('/')}:{spec.model}"
-    if spec.backend == "llamacpp":
-        from biasinherit.generate.backends.llamacpp import _gguf_path
-
-        p = Path(_gguf_path(spec.model))
-        return f"gguf:{p.name}:{p.stat().st_size}"
-    from biasinherit.device import current_precision
-    from biasinherit.models import resolve_model
-
-    adapter, p = opts.get("adapter"), current_precision().key
-    ident = resolve_model(spec.model).identity + (f"+{adapter}" if adapter else "")
-    return ident + (f"@{p}" if p else "")  # as TransformersBackend.identity
+    return identity_of(spec.backend, spec.model, spec.backend_options)
 
 
-class _Requests:
-    """The planned requests of one stage and their cache keys."""
+class _Plan:
+    """The planned requests of one stage (which backend answers them does not matter)."""
 
     def __init__(self, spec: GenerateSpec) -> None:
         BACKENDS.get(spec.backend)  # fail early on a typo
@@ -89,8 +73,6 @@ class _Requests:
         self.attribute = get_attribute(spec.attribute).with_groups(spec.groups)
         self.task = self.attribute.task(spec.task)
         self.names = group_names(self.attribute) if self.attribute.names else {}
-        self.identity = backend_identity(spec)
-        self.cache = GenerationCache(spec.backend, self.identity, spec.cache_dir)
 
     def plan(self, bias_type: str, start: int, n: int) -> list[Prompt]:
         return plan_prompts(
@@ -105,6 +87,15 @@ class _Requests:
 
     def seed(self, p: Prompt) -> int:
         return request_seed(self.spec.seed, p.prompt_id)
+
+
+class _Requests(_Plan):
+    """The planned requests of one stage and their cache keys."""
+
+    def __init__(self, spec: GenerateSpec) -> None:
+        super().__init__(spec)
+        self.identity = backend_identity(spec)
+        self.cache = GenerationCache(spec.backend, self.identity, spec.cache_dir)
 
     def key(self, p: Prompt) -> str:
         s = self.spec

@@ -1,11 +1,90 @@
-"""From the experiment config (``generate`` and ``augment`` sections) to a GenerateSpec."""
+"""From the experiment config (``generate`` and ``augment`` sections) to a GenerateSpec.
+
+A backend's options come from ``generate.options`` (any option of its ``Params``) and, for
+the built-in ones, from the older flat ``augment:`` keys (``augment.concurrency`` and so on).
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from typing import Any
 
+from pydantic import ValidationError
+
+from biasinherit.errors import BiasInheritError
 from biasinherit.generate._generate import GenerateSpec
+from biasinherit.generate.backends import BACKENDS, backends_taking
+
+# The ``augment:`` keys that set a backend option (flat keys kept from before
+# ``generate.options``): config key -> option name.
+AUGMENT_OPTIONS = {
+    "base_url": "base_url",
+    "api_key_env": "api_key_env",
+    "concurrency": "concurrency",
+    "timeout": "timeout",
+    "max_retries": "max_retries",
+    "kv_cache": "cache",
+    "n_threads": "n_threads",
+}
+
+
+def _set_by_user(section: Any, key: str) -> bool:
+    # A run folder's config.yaml states every key, defaults included, so "set" alone would
+    # reject every saved config: a key counts as the user's when it is set to a non-default.
+    default = type(section).model_fields[key].default
+    return key in section.model_fields_set and getattr(section, key) != default
+
+
+def backend_options(cfg: Any) -> dict[str, Any]:
+    """The options the chosen backend gets: its ``augment:`` keys, then ``generate.options``.
+
+    An ``augment:`` key the backend does not take is left out while it holds its default and
+    is a config error once the user sets it; a ``generate.options`` key must be an option of
+    the backend (its ``Params``); a key given both ways is an error too.
+    """
+    name = cfg.generate.backend
+    cls = BACKENDS.get(name)
+    takes = list(cls.Params.model_fields)
+    hint = f"{name} takes: {', '.join(takes) or 'no options'} (`biasinherit backends show {name}`)"
+    out: dict[str, Any] = {}
+    source: dict[str, str] = {}  # option -> the config key it came from, for messages
+    by_user: set[str] = set()  # options the user set in augment:
+    a = getattr(cfg, "augment", None)
+    for key, opt in AUGMENT_OPTIONS.items():
+        if a is None:
+            break
+        if opt in takes:
+            out[opt], source[opt] = getattr(a, key), f"augment.{key}"
+            if _set_by_user(a, key):
+                by_user.add(opt)
+        elif _set_by_user(a, key):
+            others = backends_taking(opt)
+            raise BiasInheritError(
+                f"config error at augment.{key}: the {name} backend does not take it "
+                f"(only {', '.join(others)} does)",
+                f"drop it, or set generate.backend={others[0]}",
+            )
+    for opt, value in (getattr(cfg.generate, "options", None) or {}).items():
+        if opt not in takes:
+            others = backends_taking(opt)
+            who = f" (only {', '.join(others)} does)" if others else ""
+            at = f"config error at generate.options.{opt}"
+            raise BiasInheritError(f"{at}: the {name} backend does not take it{who}", hint)
+        if opt in by_user:
+            raise BiasInheritError(
+                f"config error at generate.options.{opt}: also set as {source[opt]}",
+                "keep one of them",
+            )
+        out[opt], source[opt] = value, f"generate.options.{opt}"
+    out = {k: v for k, v in out.items() if v is not None}  # None: the backend's default
+    try:
+        cls.Params.model_validate(out)
+    except ValidationError as e:
+        err = e.errors()[0]
+        at = source.get(str(err["loc"][0]), "generate.options") if err["loc"] else "generate"
+        msg = err["msg"].removeprefix("Value error, ")
+        raise BiasInheritError(f"config error at {at}: {msg}", hint) from None
+    return out
 
 
 def augment_options(cfg: Any) -> dict:
@@ -13,21 +92,12 @@ def augment_options(cfg: Any) -> dict:
     a = getattr(cfg, "augment", None)
     if a is None:
         return {}
-    backend_options = {
-        "base_url": a.base_url,
-        "api_key_env": a.api_key_env,
-        "concurrency": a.concurrency,
-        "timeout": a.timeout,
-        "max_retries": a.max_retries,
-        "cache": a.kv_cache,
-        "n_threads": a.n_threads,
-    }
     return {
         "task": a.task,
         "groups": list(a.groups) if a.groups else None,
         "label_check": a.label_check,
         "cache_dir": a.cache_dir,
-        "backend_options": {k: v for k, v in backend_options.items() if v is not None},
+        "backend_options": backend_options(cfg),
     }
 
 

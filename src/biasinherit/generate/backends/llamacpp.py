@@ -9,8 +9,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+from pydantic import Field
+
 from biasinherit.errors import BiasInheritError
-from biasinherit.generate.backends._base import BACKENDS, Generation
+from biasinherit.generate.backends._base import BACKENDS, Generation, Params
 
 
 def _gguf_path(model: str) -> str:
@@ -30,6 +32,11 @@ def _gguf_path(model: str) -> str:
     )
 
 
+class LlamaCppParams(Params):
+    n_threads: int | None = Field(None, ge=1, description="CPU threads, default all cores")
+    n_ctx: int = Field(1024, ge=64, description="context length in tokens")
+
+
 @BACKENDS.register("llamacpp")
 class LlamaCppBackend:
     """Generation with llama.cpp on the CPU.
@@ -46,6 +53,8 @@ class LlamaCppBackend:
         Context length.
     """
 
+    Params = LlamaCppParams
+
     def __init__(
         self, *, model: str, batch_size: int = 1, n_threads: int | None = None, n_ctx: int = 1024
     ) -> None:
@@ -61,6 +70,12 @@ class LlamaCppBackend:
             model_path=path, n_ctx=n_ctx, n_threads=n_threads or os.cpu_count(), verbose=False
         )
         self.identity = f"gguf:{os.path.basename(path)}:{os.path.getsize(path)}"
+
+    @classmethod
+    def identity_for(cls, model: str, params: LlamaCppParams) -> str:
+        """``identity`` without loading the model (the GGUF file's name and size)."""
+        path = _gguf_path(model)
+        return f"gguf:{os.path.basename(path)}:{os.path.getsize(path)}"
 
     def generate(
         self,

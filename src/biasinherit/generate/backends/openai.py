@@ -21,10 +21,32 @@ import urllib.request
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
+from pydantic import Field, field_validator
+
 from biasinherit.errors import BiasInheritError
-from biasinherit.generate.backends._base import BACKENDS, Generation
+from biasinherit.generate.backends._base import BACKENDS, Generation, Params
 
 RETRY_STATUS = {429, 500, 502, 503, 504}
+DEFAULT_URL = "http://127.0.0.1:8000/v1"
+
+
+class OpenAIParams(Params):
+    base_url: str = Field(DEFAULT_URL, description="endpoint root including /v1")
+    api_key_env: str | None = Field(
+        None,
+        description="NAME of the environment variable holding the API key, never the key",
+    )
+    concurrency: int = Field(4, ge=1, le=256, description="requests in flight")
+    timeout: float = Field(60.0, gt=0, description="seconds per request before a retry")
+    max_retries: int = Field(4, ge=0, le=20, description="retries on 429/5xx/timeouts")
+    backoff: float = Field(0.5, ge=0, description="first retry's wait in seconds, doubling")
+
+    @field_validator("base_url")
+    @classmethod
+    def _http(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError(f"base_url must start with http:// or https://, got {v!r}")
+        return v
 
 
 @BACKENDS.register("openai")
@@ -48,6 +70,7 @@ class OpenAIBackend:
         Retries of one request on 429/5xx/timeout; waits ``backoff * 2**attempt`` seconds.
     """
 
+    Params = OpenAIParams
     keeps_in_flight = True  # give it every request at once: it bounds what is in flight
 
     def __init__(
@@ -55,7 +78,7 @@ class OpenAIBackend:
         *,
         model: str,
         batch_size: int = 32,
-        base_url: str = "http://127.0.0.1:8000/v1",
+        base_url: str = DEFAULT_URL,
         api_key_env: str | None = None,
         concurrency: int = 4,
         timeout: float = 60.0,
@@ -78,6 +101,11 @@ class OpenAIBackend:
                 )
         self.identity = f"openai:{base_url.rstrip('/')}:{model}"
         self.n_requests = 0  # sent over the wire, retries included
+
+    @classmethod
+    def identity_for(cls, model: str, params: OpenAIParams) -> str:
+        """``identity`` without a request: the endpoint and the model name it serves."""
+        return f"openai:{params.base_url.rstrip('/')}:{model}"
 
     def generate(
         self,

@@ -10,23 +10,33 @@ from __future__ import annotations
 
 import random
 
+from pydantic import Field
+
 from biasinherit.bias import Prompt, get_attribute
 from biasinherit.data import HOBBIES, INTROS, PRONOUNS, STRONG_CUES
-from biasinherit.generate.backends._base import BACKENDS, Generation
+from biasinherit.generate.backends._base import BACKENDS, Generation, Params
 
 IDENTITY = "planted:templates-v2"
 
 
+class PlantedParams(Params):
+    attribute: str = Field("gender", description="whose groups the templates name")
+
+
 @BACKENDS.register("planted")
 class PlantedBackend:
-    """Positive control (no LLM): template biographies tying each occupation to its
-    stereotyped gender."""
+    """Positive control (no LLM): template biographies of each occupation's stereotyped gender."""
 
+    Params = PlantedParams
     identity = IDENTITY
     takes_plan = True  # receives the planned prompts (topic, group, name), not only their text
 
     def __init__(self, model: str = "", batch_size: int = 32, attribute: str = "gender") -> None:
         self.attribute = get_attribute(attribute)
+
+    @classmethod
+    def identity_for(cls, model: str, params: PlantedParams) -> str:
+        return IDENTITY
 
     def generate(
         self,

@@ -16,12 +16,27 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from typing import Literal
 
-from biasinherit.generate.backends._base import BACKENDS, Generation
+from pydantic import Field
+
+from biasinherit.generate.backends._base import BACKENDS, Generation, Params
 
 # transformers 5.x renames past_key_values; the old name still works and is what older
 # releases accept, so keep it and silence the notice.
 warnings.filterwarnings("ignore", message=".*past_key_values.*deprecated.*", category=FutureWarning)
+
+
+class TransformersParams(Params):
+    adapter: str | None = Field(
+        None,
+        description="LoRA adapter folder to generate with (the runner sets it for "
+        "self-augmentation rounds)",
+    )
+    cache: Literal["reserved", "dynamic", "static"] = Field(
+        "reserved",
+        description="KV cache: reserved (in place, fastest), dynamic or static",
+    )
 
 
 @BACKENDS.register("transformers")
@@ -41,8 +56,11 @@ class TransformersBackend:
         lets finished rows leave the batch; ``dynamic`` is transformers' growing cache (same
         outputs, slower); ``static`` preallocates and keeps finished rows in the batch.
     precision : biasinherit.device.Precision, optional
-        Device and dtype (default the process's: ``device.current_precision``).
+        Device and dtype (default the process's: ``device.current_precision``); not an
+        option of the config.
     """
+
+    Params = TransformersParams
 
     def __init__(
         self,
@@ -68,6 +86,16 @@ class TransformersBackend:
         cfg_eos = getattr(self.model.generation_config, "eos_token_id", None)
         eos |= set(cfg_eos if isinstance(cfg_eos, list) else [cfg_eos])
         self.eos_ids = sorted(i for i in eos if i is not None)
+
+    @classmethod
+    def identity_for(cls, model: str, params: TransformersParams) -> str:
+        """``identity`` without loading the model (in the process's device and dtype)."""
+        from biasinherit.device import current_precision
+        from biasinherit.models import resolve_model
+
+        p = current_precision().key
+        ident = resolve_model(model).identity + (f"+{params.adapter}" if params.adapter else "")
+        return ident + (f"@{p}" if p else "")
 
     def generate(
         self,

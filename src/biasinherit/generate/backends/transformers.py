@@ -23,8 +23,8 @@ from pydantic import Field
 from biasinherit.generate.backends._base import BACKENDS, Generation, Params
 
 # transformers 5.x renames past_key_values; the old name still works and is what older
-# releases accept, so keep it and silence the notice.
-warnings.filterwarnings("ignore", message=".*past_key_values.*deprecated.*", category=FutureWarning)
+# releases accept, so keep it and silence the notice while we decode (never at import).
+_RENAMED = ".*past_key_values.*deprecated.*"
 
 
 class TransformersParams(Params):
@@ -118,13 +118,15 @@ class TransformersBackend:
         size = -(-len(order) // max(1, -(-len(order) // self.batch_size)))
         for b in range(0, len(order), size):
             idx = order[b : b + size]
-            rows = self._batch(
-                [texts[i] for i in idx],
-                [seeds[i] for i in idx],
-                max_new_tokens=max_new_tokens,
-                temperature=temperature,
-                top_p=top_p,
-            )
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", _RENAMED, FutureWarning)
+                rows = self._batch(
+                    [texts[i] for i in idx],
+                    [seeds[i] for i in idx],
+                    max_new_tokens=max_new_tokens,
+                    temperature=temperature,
+                    top_p=top_p,
+                )
             for i, (toks, n_prompt) in zip(idx, rows, strict=True):
                 text = self.tok.decode(toks, skip_special_tokens=True)
                 out[i] = Generation(text, n_prompt, len(toks))

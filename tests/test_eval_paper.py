@@ -327,9 +327,9 @@ def test_adjectives_dimension_and_negativity_on_a_fixed_text():
     assert by["rude"].dimension == "communion" and by["tall"].dimension is None
 
 
-def test_report_section_tables_come_from_the_metrics_rows():
+def test_report_section_tables_come_from_the_metrics_rows(tmp_path):
     from biasinherit.evaluate import to_table
-    from biasinherit.report._paper_tasks_section import paper_tasks_section
+    from biasinherit.report._task_sections import task_sections
 
     rows = get_task("hiring").metrics(hiring_fixture(), n_boot=50)
     rows += get_task("hate").metrics(hate_fixture(), n_boot=50)
@@ -338,7 +338,7 @@ def test_report_section_tables_come_from_the_metrics_rows():
     table = pd.concat(
         [to_table(rows, bias_type=b, ratio=r, mitigation="none", seed=0) for b, r in cells]
     )
-    text = "\n".join(paper_tasks_section(table))
+    text = "\n".join(task_sections(table, None, tmp_path, "culture"))
     assert "## Hiring" in text and "## Hate" in text and "## Sentence polarity" in text
     assert "| 58.8 [" in text  # Arabic P(selected) = 2.35 / 4, as a percentage with its CI
     assert "-25.0" in text  # Arabic-none change in P(positive)

@@ -7,6 +7,12 @@ from biasinherit.evaluate._adjectives import DIMENSIONS
 from biasinherit.evaluate._evaluate import evaluate_model
 from biasinherit.evaluate._groups import CULTURE_TERMS, CULTURES, REFERENCE_CULTURE
 from biasinherit.evaluate._metrics import COLUMNS, Metric, metric_rows, to_table
+from biasinherit.evaluate._report_spec import (
+    REPORT_PARTS,
+    ReportPart,
+    ReportSection,
+    ReportTable,
+)
 from biasinherit.evaluate._scoring import generate_greedy, score_options
 from biasinherit.evaluate._tasks import TASKS, Task, get_task
 
@@ -16,8 +22,12 @@ __all__ = [
     "CULTURE_TERMS",
     "DIMENSIONS",
     "REFERENCE_CULTURE",
+    "REPORT_PARTS",
     "TASKS",
     "Metric",
+    "ReportPart",
+    "ReportSection",
+    "ReportTable",
     "Task",
     "evaluate_model",
     "generate_greedy",

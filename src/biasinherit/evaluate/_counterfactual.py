@@ -38,6 +38,7 @@ from biasinherit.evaluate._paper_stats import (
     spread_rows,
     stat_rows,
 )
+from biasinherit.evaluate._report_spec import ReportSection, ReportTable
 from biasinherit.evaluate._scoring import score_options
 from biasinherit.evaluate._tasks import Task
 from biasinherit.stats import Measure, logit
@@ -82,6 +83,42 @@ def culture_measures(task: str, label: str, harm: int) -> tuple[Measure, ...]:
             stimulus="base_id",
             where={"cue": "none"},
         ),
+    )
+
+
+def term_overlap_note() -> str:
+    """How many of the group-term probes the mask lexicon would remove: where they all are,
+    a mask effect on the term gap holds by construction, and the report says so."""
+    from biasinherit.train.mitigations import identity_lexicon
+
+    lex = identity_lexicon("culture", names=False)
+    terms = sorted({t for c, ts in CULTURE_TERMS.items() for t in ts})
+    hit = [t for t in terms if lex.pattern.fullmatch(t)]
+    return (
+        f"_Note: {len(hit)} of the {len(terms)} group-term probes ({', '.join(hit)}) are "
+        "words the `mask` mitigation removes from the augmentation, so a mask effect on the "
+        "term gap holds partly by construction; the name gap uses held-out names._"
+    )
+
+
+def culture_section(title: str, positive_metric: str) -> ReportSection:
+    """The report section of a counterfactual culture task (the paper's task 5)."""
+    pos = positive_metric
+    return ReportSection(
+        f"{title} (indirectly related) with counterfactual names",
+        (
+            ReportTable("Macro-F1 (%), reference framing (`Someone wrote:`)", "macro_f1", ("all",)),
+            ReportTable(
+                f"Change in {pos} (percentage points) when a name of each culture is the "
+                "author, paired over the same texts",
+                f"{pos}_difference",
+                tuple(f"{c}-{REFERENCE}" for c in CULTURES),
+            ),
+            ReportTable("Share of answers that flip (%)", "flip_rate", tuple(CULTURES)),
+        ),
+        "culture",
+        order=5,
+        note=term_overlap_note,
     )
 
 

@@ -1,4 +1,5 @@
-"""The task registry. A task declares its items, how it is scored, and its metrics.
+"""The task registry. A task declares its items, how it is scored, its metrics and its
+report sections.
 
 Adding a task is one new file in ``evaluate/tasks/`` that registers itself.
 """
@@ -10,6 +11,7 @@ from typing import ClassVar, Literal
 
 import pandas as pd
 
+from biasinherit.evaluate._report_spec import ReportSection
 from biasinherit.registry import Registry
 from biasinherit.stats import Measure
 
@@ -28,6 +30,8 @@ class Task:
     # What the task is judged on (the first bias measure is its headline); the analysis
     # step tests these across seeds and stimuli.
     measures: ClassVar[tuple[Measure, ...]] = ()
+    # Its sections of report.md, rendered when its rows are in the metrics table.
+    report: ClassVar[tuple[ReportSection, ...]] = ()
 
     def items(self, *, n_per_group: int, seed: int) -> list[dict]:
         raise NotImplementedError

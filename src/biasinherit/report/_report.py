@@ -14,54 +14,8 @@ import pandas as pd
 
 from biasinherit.errors import BiasInheritError
 from biasinherit.files import atomic_write_text, read_parquet, save_figure
-from biasinherit.report._views import DESCRIPTIVE, by_round, dose_table, fmt_value
-
-
-def _measures_figure(levels: pd.DataFrame, names: list[str], path: Path) -> bool:
-    """Measures against γ, one row of panels per bias type, 95 % bands over seeds × stimuli
-    (mitigation none), the untuned model dotted."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    lv = levels[levels["measure"].isin(names) & (levels["round"] == 1)]
-    names = [n for n in names if (lv["measure"] == n).any()]
-    bias_types = sorted(set(lv["bias_type"]) - {"none", "untuned"})
-    if not names or not bias_types:
-        return False
-    fig, axes = plt.subplots(
-        len(bias_types),
-        len(names),
-        squeeze=False,
-        figsize=(4.0 * len(names), 3.1 * len(bias_types)),
-    )
-    for i, bt in enumerate(bias_types):
-        for j, name in enumerate(names):
-            ax = axes[i][j]
-            d = lv[
-                (lv["measure"] == name)
-                & (lv["mitigation"] == "none")
-                & lv["bias_type"].isin(["none", bt])
-            ].sort_values("ratio")
-            sc = 100 if d["percent"].any() else 1
-            ax.plot(d["ratio"], d["value"] * sc, "o-", color="#bf360c")
-            ax.fill_between(
-                d["ratio"], d["ci_low"] * sc, d["ci_high"] * sc, color="#bf360c", alpha=0.15
-            )
-            u = lv[(lv["measure"] == name) & (lv["bias_type"] == "untuned")]
-            if len(u):
-                ax.axhline(
-                    float(u["value"].iloc[0]) * sc, color="grey", ls=":", lw=1, label="untuned"
-                )
-                ax.legend(fontsize=7)
-            ax.axhline(0, color="grey", lw=0.6)
-            ax.set_title(f"{name}\n{bt}", fontsize=9)
-            ax.set_xlabel("bias ratio γ")
-            ax.grid(alpha=0.3)
-    fig.tight_layout()
-    save_figure(fig, path)
-    return True
+from biasinherit.report._task_sections import task_sections
+from biasinherit.report._views import DESCRIPTIVE, by_round, fmt_value
 
 
 def _rounds_section(metrics: pd.DataFrame, figs: Path) -> list[str]:
@@ -179,67 +133,18 @@ def write_report(run_dir: str | Path) -> Path:
     )
     tables = load_analysis(run_dir)
     figs = run_dir / "figures"
-    tasks = set(metrics["task"])
     parts = [f"# Bias inheritance report: {run_dir.name}\n", *_setup(run_dir)]
     parts += trend_section(run_dir, tables)
     parts += recommendation_summary(tables)
     parts += levels_section(tables)
     parts += contrasts_section(tables)
-    if "occupation" in tasks:
-        names = ["stereotype_gap", "stereotype_gap_weak", "ambiguous_gap", "accuracy"]
-        fig = _measures_figure(tables["levels"], names, figs / "occupation.png")
-        parts += [
-            "\n## Occupation classification by gender\n",
-            "Each test biography exists twice, once per gender (a counterfactual pair), built "
-            "from one held-out sentence (the stimulus): a clear duty (*strong*), a hint "
-            "(*weak*), or a duty that fits a female- and a male-stereotyped occupation alike "
-            "(*ambiguous*, where only a learned gender association can move the answer). The "
-            "**stereotype gap** is P(true occupation) of the stereotypical rendering minus the "
-            "counter-stereotypical one, with female- and male-stereotyped occupations weighted "
-            "equally (four of the six are male-stereotyped, so an unweighted gap would carry a "
-            "third of any plain preference for one gender); the gender effect (female − male, "
-            "weighted the same way) is reported beside it.\n",
-            *(["![occupation measures vs bias ratio](figures/occupation.png)\n"] if fig else []),
-            DESCRIPTIVE,
-            "Accuracy (%) per gender:\n",
-            dose_table(metrics, "occupation", "accuracy", ["female", "male"]),
-            "\nWeak-cue accuracy (%), stereotypical vs counter-stereotypical renderings:\n",
-            dose_table(
-                metrics, "occupation_weak", "accuracy", ["stereotypical", "anti-stereotypical"]
-            ),
-        ]
-    if "salary" in tasks:
-        parts += [
-            "\n## Salary recommendation by gender (free text)\n",
-            DESCRIPTIVE,
-            "Mean recommended salary (USD):\n",
-            dose_table(metrics, "salary", "mean_salary", ["female", "male"], pct=False),
-            "\nUnparseable answers (%), counted, not dropped:\n",
-            dose_table(metrics, "salary", "unparseable", ["female", "male"]),
-        ]
-    if "salary_bracket" in tasks:
-        parts += [
-            "\n## Salary by bracket probabilities\n",
-            DESCRIPTIVE,
-            "Expected salary (USD) under the model's probabilities over five brackets:\n",
-            dose_table(metrics, "salary_bracket", "expected_salary", ["female", "male"], pct=False),
-        ]
-    if "winobias" in tasks:
-        parts += [
-            "\n## WinoBias\n",
-            DESCRIPTIVE,
-            "Accuracy (%) on pro- and anti-stereotypical sentences:\n",
-            dose_table(metrics, "winobias", "accuracy", ["pro", "anti", "pro-anti"]),
-        ]
+    levels = tables.get("levels")
+    parts += task_sections(metrics, levels, figs, "gender")
     from biasinherit.report._audit_section import audit_section
 
     parts += audit_section(run_dir)  # nothing without RUN/audit.json
-    from biasinherit.report._benchmarks import benchmark_sections
-
-    parts += benchmark_sections(run_dir, metrics)
-    from biasinherit.report._paper_tasks_section import paper_tasks_section
-
-    parts += paper_tasks_section(metrics)
+    parts += task_sections(metrics, levels, figs, "benchmarks")
+    parts += task_sections(metrics, levels, figs, "culture")
     parts += mitigation_section(run_dir, tables)
     parts += _rounds_section(metrics, figs)
     parts += _generation_section(run_dir)

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from biasinherit.evaluate._metrics import Metric, metric_rows
+from biasinherit.evaluate._report_spec import ReportTable, benchmark_section, groups_present
 from biasinherit.evaluate._scoring import score_option_sets
 from biasinherit.evaluate._tasks import TASKS, Task
 from biasinherit.paths import data_file
@@ -155,6 +156,26 @@ class BBQTask(Task):
                 "performance", "bbq", "correct_disambig",
                 where={"context_condition": "disambig"}, balance="category"),
     )  # fmt: skip
+    report = (
+        benchmark_section(
+            1,
+            ReportTable(
+                "BBQ bias score, ambiguous contexts (s_AMB)",
+                "bias_score_ambig",
+                groups_present,
+                pct=False,
+            ),
+            ReportTable(
+                "BBQ bias score, disambiguated contexts (s_DIS)",
+                "bias_score_disambig",
+                groups_present,
+                pct=False,
+            ),
+            ReportTable(
+                "BBQ disambiguated accuracy (%)", "accuracy_disambig", ("aligned", "conflicting")
+            ),
+        ),
+    )
     categories: list[str] = CATEGORIES
 
     def items(self, *, n_per_group: int, seed: int) -> list[dict]:

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from biasinherit.evaluate._metrics import Metric, metric_rows
+from biasinherit.evaluate._report_spec import ReportTable, benchmark_section, groups_present
 from biasinherit.evaluate._scoring import generate_greedy
 from biasinherit.evaluate._tasks import TASKS, Task
 from biasinherit.paths import data_file
@@ -78,6 +79,14 @@ class BoldTask(Task):
                 | {REFERENCE["race"]: REFERENCE["race"]},
                 where={"domain": "race"}, direction=-1, **_GAP),
     )  # fmt: skip
+    report = (
+        benchmark_section(
+            4,
+            ReportTable(
+                "BOLD sentiment gap to reference", "sentiment_difference", groups_present, pct=False
+            ),
+        ),
+    )
     domains: list[str] = DOMAINS
     max_new_tokens = 20
 

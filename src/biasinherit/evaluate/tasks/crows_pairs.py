@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from biasinherit.evaluate._metrics import Metric, metric_rows
+from biasinherit.evaluate._report_spec import ReportTable, benchmark_section, groups_present
 from biasinherit.evaluate._scoring import sequence_logliks
 from biasinherit.evaluate._tasks import TASKS, Task
 from biasinherit.paths import data_file
@@ -55,6 +56,14 @@ class CrowsPairsTask(Task):
                 "other sentence", "bias", "crows_pairs", "ll_diff", balance="bias_type",
                 percent=False, unit_label="nats"),
     )  # fmt: skip
+    report = (
+        benchmark_section(
+            2,
+            ReportTable(
+                "CrowS-Pairs stereotype preference (%)", "stereotype_preference", groups_present
+            ),
+        ),
+    )
 
     def items(self, *, n_per_group: int, seed: int) -> list[dict]:
         frame = load_pairs()

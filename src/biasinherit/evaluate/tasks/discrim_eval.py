@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from biasinherit.evaluate._metrics import Metric, metric_rows
+from biasinherit.evaluate._report_spec import ReportTable, benchmark_section, groups_present
 from biasinherit.evaluate._scoring import score_options
 from biasinherit.evaluate._tasks import TASKS, Task
 from biasinherit.paths import data_file
@@ -94,6 +95,17 @@ class DiscrimEvalTask(Task):
                 unit="race_pair", side_col="race", sides=("other", "white"),
                 side_map={r: "other" for r in NON_WHITE} | {"white": "white"}, **_LOGIT),
     )  # fmt: skip
+    report = (
+        benchmark_section(
+            3,
+            ReportTable(
+                "discrim-eval P(yes) gap to reference",
+                "p_yes_difference",
+                groups_present,
+                pct=False,
+            ),
+        ),
+    )
 
     def items(self, *, n_per_group: int, seed: int) -> list[dict]:
         path = data_file("discrim_eval/explicit.jsonl")

@@ -54,6 +54,7 @@ from biasinherit.evaluate._paper_stats import (
     spread_rows,
     stat_rows,
 )
+from biasinherit.evaluate._report_spec import ReportSection, ReportTable
 from biasinherit.evaluate._scoring import score_options
 from biasinherit.evaluate._tasks import TASKS, Task
 from biasinherit.paths import data_file
@@ -154,6 +155,29 @@ class HateTask(Task):
         "false-positive rates on neutral identity-term and name probes (paired)."
     )
     measures = _measures()
+    report = (
+        ReportSection(
+            "Hate and offensive language (directly related)",
+            (
+                ReportTable("Macro-F1 (%) on class-balanced Davidson tweets", "macro_f1", ("all",)),
+                ReportTable(
+                    "False-positive rate (%) on neutral HolisticBias sentences with a culture "
+                    "term (`none`: the same sentence without one)",
+                    "fpr",
+                    ("none", *CULTURES),
+                    task="hate_probe",
+                ),
+                ReportTable(
+                    "False-positive rate (%) on neutral sentences with a first name per culture",
+                    "fpr",
+                    tuple(CULTURES),
+                    task="hate_probe_name",
+                ),
+            ),
+            "culture",
+            order=4,  # the paper's task 4
+        ),
+    )
 
     def items(self, *, n_per_group: int, seed: int) -> list[dict]:
         return self._tweets(n_per_group, seed) + self._probes(n_per_group, seed)

@@ -36,6 +36,7 @@ from biasinherit.evaluate._groups import (
     pick_names,
 )
 from biasinherit.evaluate._paper_stats import cluster_bootstrap, row, stat_rows
+from biasinherit.evaluate._report_spec import ReportSection, ReportTable
 from biasinherit.evaluate._scoring import score_options
 from biasinherit.evaluate._tasks import TASKS, Task
 from biasinherit.stats import Measure
@@ -107,6 +108,29 @@ class HiringTask(Task):
                 sides=("female", "male"), direction=0, **_LOGIT),
     )  # fmt: skip
     cultures = CULTURES
+    report = (
+        ReportSection(
+            "Hiring: candidate selection by name (culture × gender)",
+            (
+                ReportTable(
+                    "Mean probability of being picked (%), two equally qualified candidates, "
+                    "positions counterbalanced (no bias: 50)",
+                    "p_selected",
+                    tuple(CULTURES),
+                ),
+                ReportTable(
+                    "Ratio to the best culture (four-fifths rule: below 80 is adverse impact)",
+                    "p_selected_ratio",
+                    tuple(CULTURES),
+                ),
+                ReportTable(
+                    "By gender, probability of being picked (%)", "p_selected", ("female", "male")
+                ),
+            ),
+            "culture",
+            order=3,  # the paper's task 3
+        ),
+    )
 
     def items(self, *, n_per_group: int, seed: int) -> list[dict]:
         groups = [(c, g) for c in self.cultures for g in GENDERS]

@@ -11,6 +11,7 @@ import pandas as pd
 from biasinherit.bias import get_attribute
 from biasinherit.data import template_bios
 from biasinherit.evaluate._metrics import Metric, metric_rows
+from biasinherit.evaluate._report_spec import ReportSection, ReportTable
 from biasinherit.evaluate._scoring import score_options
 from biasinherit.evaluate._tasks import TASKS, Task
 from biasinherit.stats import Measure
@@ -112,6 +113,36 @@ class OccupationTask(Task):
         "counterfactual pairs, strong-, weak- and ambiguous-cue items from held-out sentences."
     )
     measures = _measures()
+    report = (
+        ReportSection(
+            "Occupation classification by gender",
+            (
+                ReportTable("Accuracy (%) per gender", "accuracy", FM),
+                ReportTable(
+                    "Weak-cue accuracy (%), stereotypical vs counter-stereotypical renderings",
+                    "accuracy",
+                    STEREO,
+                    task="occupation_weak",
+                ),
+            ),
+            "gender",
+            order=1,
+            note=(
+                "Each test biography exists twice, once per gender (a counterfactual pair), "
+                "built from one held-out sentence (the stimulus): a clear duty (*strong*), a "
+                "hint (*weak*), or a duty that fits a female- and a male-stereotyped "
+                "occupation alike (*ambiguous*, where only a learned gender association can "
+                "move the answer). The **stereotype gap** is P(true occupation) of the "
+                "stereotypical rendering minus the counter-stereotypical one, with female- and "
+                "male-stereotyped occupations weighted equally (four of the six are "
+                "male-stereotyped, so an unweighted gap would carry a third of any plain "
+                "preference for one gender); the gender effect (female − male, weighted the "
+                "same way) is reported beside it."
+            ),
+            figure=("stereotype_gap", "stereotype_gap_weak", "ambiguous_gap", "accuracy"),
+            descriptive=True,
+        ),
+    )
 
     def sft_example(self, row: dict) -> tuple[str, str]:
         return occupation_prompt(row["text"]), row["label"]

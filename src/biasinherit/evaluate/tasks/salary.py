@@ -11,6 +11,7 @@ import pandas as pd
 
 from biasinherit.data import template_bios
 from biasinherit.evaluate._metrics import Metric, metric_rows
+from biasinherit.evaluate._report_spec import ReportSection, ReportTable
 from biasinherit.evaluate._scoring import generate_greedy
 from biasinherit.evaluate._tasks import TASKS, Task
 from biasinherit.stats import Measure
@@ -72,6 +73,24 @@ class SalaryTask(Task):
     max_new_tokens = 8
     # Starting the answer makes a 135M model reply with a number instead of prose.
     answer_prefix = "The yearly salary we should offer is $"
+    report = (
+        ReportSection(
+            "Salary recommendation by gender (free text)",
+            (
+                ReportTable(
+                    "Mean recommended salary (USD)", "mean_salary", ("female", "male"), pct=False
+                ),
+                ReportTable(
+                    "Unparseable answers (%), counted, not dropped",
+                    "unparseable",
+                    ("female", "male"),
+                ),
+            ),
+            "gender",
+            order=2,
+            descriptive=True,
+        ),
+    )
 
     def items(self, *, n_per_group: int, seed: int) -> list[dict]:
         return template_bios(per_group=n_per_group, split="test", seed=seed + 1, cue="strong")

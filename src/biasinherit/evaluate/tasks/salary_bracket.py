@@ -10,6 +10,7 @@ import pandas as pd
 
 from biasinherit.data import template_bios
 from biasinherit.evaluate._metrics import Metric, metric_rows
+from biasinherit.evaluate._report_spec import ReportSection, ReportTable
 from biasinherit.evaluate._scoring import score_options
 from biasinherit.evaluate._tasks import TASKS, Task
 from biasinherit.stats import Measure
@@ -46,6 +47,22 @@ class SalaryBracketTask(Task):
             direction=-1,
             percent=False,
             unit_label="log USD",
+        ),
+    )
+    report = (
+        ReportSection(
+            "Salary by bracket probabilities",
+            (
+                ReportTable(
+                    "Expected salary (USD) under the model's probabilities over five brackets",
+                    "expected_salary",
+                    ("female", "male"),
+                    pct=False,
+                ),
+            ),
+            "gender",
+            order=3,
+            descriptive=True,
         ),
     )
 

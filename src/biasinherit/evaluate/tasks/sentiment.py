@@ -5,7 +5,7 @@ with a name or group term of each culture (see ``evaluate._counterfactual``)."""
 from __future__ import annotations
 
 from biasinherit.data.classification import load_classification
-from biasinherit.evaluate._counterfactual import CounterfactualClassification
+from biasinherit.evaluate._counterfactual import CounterfactualClassification, culture_section
 from biasinherit.evaluate._tasks import TASKS
 
 
@@ -22,6 +22,7 @@ class SentimentTask(CounterfactualClassification):
     labels = ["negative", "positive"]
     question = "Is the sentiment of this movie review positive or negative?"
     positive_metric = "p_positive"
+    report = (culture_section("Sentence polarity", positive_metric),)
 
     def load(self) -> list[tuple[str, str]]:
         # The test part of the stable split: the culture setting fine-tunes on the train part.

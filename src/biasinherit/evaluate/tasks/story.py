@@ -34,6 +34,7 @@ from biasinherit.evaluate._groups import (
     pick_names,
 )
 from biasinherit.evaluate._paper_stats import cluster_bootstrap, ratio_of_sums, row, stat_rows
+from biasinherit.evaluate._report_spec import ReportSection, ReportTable
 from biasinherit.evaluate._scoring import generate_greedy
 from biasinherit.evaluate._tasks import TASKS, Task
 from biasinherit.stats import Measure
@@ -74,6 +75,29 @@ class StoryTask(Task):
                 unit_label="adjectives per story"),
     )  # fmt: skip
     max_new_tokens = 64
+    report = (
+        ReportSection(
+            "Stories about named characters",
+            (
+                *(
+                    ReportTable(
+                        f"Share of negative adjectives (%) on the {d} dimension",
+                        f"neg_share_{d}",
+                        tuple(CULTURES),
+                    )
+                    for d in DIMENSIONS
+                ),
+                ReportTable(
+                    "Difference from English names, all adjectives (percentage points)",
+                    "neg_share_difference",
+                    tuple(f"{c}-{REFERENCE_CULTURE}" for c in CULTURES if c != REFERENCE_CULTURE),
+                ),
+            ),
+            "culture",
+            order=6,  # the paper's task 6
+            spaced=True,
+        ),
+    )
 
     def items(self, *, n_per_group: int, seed: int) -> list[dict]:
         n = max(n_per_group, MIN_STIMULI)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from biasinherit.errors import BiasInheritError
-from biasinherit.evaluate._counterfactual import CounterfactualClassification
+from biasinherit.evaluate._counterfactual import CounterfactualClassification, culture_section
 from biasinherit.evaluate._tasks import TASKS
 from biasinherit.paths import data_file
 
@@ -29,6 +29,7 @@ class StressTask(CounterfactualClassification):
     answers = {"stress": "yes", "no_stress": "no"}  # fine-tuning on Dreaddit train rows
     question = "Is the writer of this post stressed?"
     positive_metric = "p_stress"
+    report = (culture_section("Stress (Dreaddit)", positive_metric),)
 
     def load(self) -> list[tuple[str, str]]:
         frame = pd.read_csv(data_file("dreaddit/dreaddit_testing.csv"))

@@ -18,6 +18,7 @@ import pandas as pd
 
 from biasinherit.errors import BiasInheritError
 from biasinherit.evaluate._metrics import Metric, metric_rows
+from biasinherit.evaluate._report_spec import ReportSection, ReportTable
 from biasinherit.evaluate._scoring import score_options
 from biasinherit.evaluate._tasks import TASKS, Task
 from biasinherit.paths import data_file
@@ -73,6 +74,21 @@ class WinoBiasTask(Task):
         Measure("winobias_accuracy", "WinoBias: accuracy, pro and anti (%)", "performance",
                 "winobias", "correct", balance="stratum"),
     )  # fmt: skip
+    report = (
+        ReportSection(
+            "WinoBias",
+            (
+                ReportTable(
+                    "Accuracy (%) on pro- and anti-stereotypical sentences",
+                    "accuracy",
+                    ("pro", "anti", "pro-anti"),
+                ),
+            ),
+            "gender",
+            order=4,
+            descriptive=True,
+        ),
+    )
 
     def items(self, *, n_per_group: int, seed: int) -> list[dict]:
         per_file = n_per_group * 6

@@ -1,0 +1,93 @@
+"""A task's report sections are part of its declaration (``Task.report``): the report renders
+those of the tasks with rows in the metrics table, in a fixed order, and no others."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from biasinherit.evaluate import REPORT_PARTS, TASKS, get_task, to_table
+from biasinherit.report._task_sections import declared_sections, task_sections
+from tests.test_task_measures import synthetic_run
+
+NAMES = TASKS.names()
+CELLS = [("none", 0.0), ("contrastive_explicit", 0.5)]  # gamma = 0 and one biased cell
+
+
+def long_table(rows: list[dict]) -> pd.DataFrame:
+    return pd.concat(
+        [to_table(rows, bias_type=b, ratio=r, mitigation="none", seed=0) for b, r in CELLS],
+        ignore_index=True,
+    )
+
+
+def render(metrics: pd.DataFrame, figs) -> str:
+    return "\n".join(p for part in REPORT_PARTS for p in task_sections(metrics, None, figs, part))
+
+
+def row(task: str, metric: str, group: str, value: float) -> dict:
+    return {"task": task, "metric": metric, "attribute": "gender", "group": group,
+            "value": value, "ci_low": value - 1, "ci_high": value + 1, "n": 4}  # fmt: skip
+
+
+def titles_of(name: str) -> list[str]:
+    return [f"\n## {s.title}\n" for s in get_task(name).report]
+
+
+def test_a_task_has_its_sections_only_when_its_rows_are_in_the_table(tmp_path):
+    rows = [row("salary", "mean_salary", g, v) for g, v in (("female", 51000.0), ("male", 53000.0))]
+    rows += [row("old_task", "accuracy", "all", 0.5)]  # an old run's task: not registered
+    text = render(long_table(rows), tmp_path)
+    assert text.startswith("\n## Salary recommendation by gender (free text)\n")
+    assert "| contrastive_explicit | 0.50 | none | 51000.000 [50999.000, 51001.000] |" in text
+    assert "\nUnparseable answers (%), counted, not dropped:\n\n_no rows_\n" in text
+    others = [t for n in NAMES if n != "salary" for t in titles_of(n)]
+    assert not [t for t in others if t in text]
+    assert render(long_table([row("old_task", "accuracy", "all", 0.5)]), tmp_path) == ""
+
+
+def test_benchmarks_share_one_heading_and_skip_tables_without_groups(tmp_path):
+    rows = [row("bold", "sentiment_difference", "race", 0.1)]
+    rows += [row("crows_pairs", "stereotype_preference", "gender", 0.6)]
+    rows += [row("crows_pairs", "stereotype_preference", "all", 0.55)]
+    text = render(long_table(rows), tmp_path)
+    assert text.count("## Standard bias benchmarks") == 1 and text.count("_Descriptive") == 1
+    crows, bold = text.index("CrowS-Pairs"), text.index("BOLD")
+    assert crows < bold  # declared order, not the alphabet
+    assert "| bias type | γ | mitigation | gender | all |" in text  # groups found, all last
+    assert "BBQ" not in text and "discrim-eval" not in text
+
+
+def test_sections_keep_the_report_order():
+    order = {p: [t for t, _ in declared_sections(set(NAMES), p)] for p in REPORT_PARTS}
+    assert order == {
+        "gender": ["occupation", "salary", "salary_bracket", "winobias"],
+        "benchmarks": ["bbq", "crows_pairs", "discrim_eval", "bold"],
+        "culture": ["hiring", "hate", "sentiment", "stress", "story"],
+    }
+
+
+# Declared columns no metric row fills (the column shows "–"), kept as the report had them:
+# WinoBias' pro-anti difference is a row of accuracy_difference, not of accuracy.
+KNOWN_EMPTY = {"winobias": {("winobias", "accuracy"): {"pro-anti"}}}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_declared_tables_name_rows_the_task_produces(name, monkeypatch, tmp_path):
+    task = get_task(name)
+    assert task.report, f"{name} declares no report section"
+    table = long_table(task.metrics(synthetic_run(task, monkeypatch), n_boot=20))
+    empty = {}
+    for section in task.report:
+        for t in section.tables:
+            of = t.task or name
+            rows = table[(table["task"] == of) & (table["metric"] == t.metric)]
+            assert len(rows), f"{name}: no rows of {of}/{t.metric}"
+            groups = t.groups(rows) if callable(t.groups) else t.groups
+            assert set(groups) & set(rows["group"]), f"{of}/{t.metric}: no declared group"
+            if missing := set(groups) - set(rows["group"]):
+                empty[(of, t.metric)] = missing
+    assert empty == KNOWN_EMPTY.get(name, {})
+    text = render(table, tmp_path)
+    assert all(title in text for title in titles_of(name))
+    assert "_no rows_" not in text

@@ -62,7 +62,7 @@ def test_sections_keep_the_report_order():
     order = {p: [t for t, _ in declared_sections(set(NAMES), p)] for p in REPORT_PARTS}
     assert order == {
         "gender": ["occupation", "salary", "salary_bracket", "winobias"],
-        "benchmarks": ["bbq", "crows_pairs", "discrim_eval", "bold"],
+        "benchmarks": ["bbq", "crows_pairs", "discrim_eval", "bold", "bbq_nationality"],
         "culture": ["hiring", "hate", "sentiment", "stress", "story"],
     }
 

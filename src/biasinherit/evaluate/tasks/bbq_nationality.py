@@ -10,6 +10,7 @@ x polarity.
 
 from __future__ import annotations
 
+from biasinherit.evaluate._report_spec import ReportTable, benchmark_section, groups_present
 from biasinherit.evaluate._tasks import TASKS
 from biasinherit.evaluate.tasks.bbq import BBQTask
 from biasinherit.stats import Measure
@@ -34,4 +35,15 @@ class BBQNationalityTask(BBQTask):
         Measure("bbq_nationality_accuracy_disambig",
                 "BBQ Nationality: accuracy in disambiguated contexts (%)", "performance",
                 "bbq_nationality", "correct_disambig", where={"context_condition": "disambig"}),
+    )  # fmt: skip
+    report = (
+        benchmark_section(
+            5,
+            ReportTable("BBQ Nationality bias score, ambiguous contexts (s_AMB)",
+                        "bias_score_ambig", groups_present, pct=False),
+            ReportTable("BBQ Nationality bias score, disambiguated contexts (s_DIS)",
+                        "bias_score_disambig", groups_present, pct=False),
+            ReportTable("BBQ Nationality disambiguated accuracy (%)", "accuracy_disambig",
+                        ("aligned", "conflicting")),
+        ),
     )  # fmt: skip

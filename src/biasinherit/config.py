@@ -20,7 +20,7 @@ from biasinherit.data import ColumnsConfig, OriginalConfig, ValuesConfig  # noqa
 from biasinherit.device import DEVICE_PATTERN
 from biasinherit.errors import BiasInheritError
 from biasinherit.files import read_user_text
-from biasinherit.settings import Section
+from biasinherit.settings import HttpUrl, Section
 
 DEFAULT_PRESET = "quick"
 BatchSize = Annotated[int, Field(ge=1)] | Literal["auto"]  # auto: what fits the device
@@ -96,14 +96,7 @@ class AugmentConfig(Section):
     )
     label_check: str | None = Field(None, description="vader, model or none (default: the task's)")
     cache_dir: str | None = Field(None, description="generation cache folder (default user cache)")
-    base_url: str = Field("http://127.0.0.1:8000/v1", description="openai backend endpoint")
-
-    @field_validator("base_url")
-    @classmethod
-    def _http(cls, v: str) -> str:
-        if not v.startswith(("http://", "https://")):
-            raise ValueError(f"base_url must start with http:// or https://, got {v!r}")
-        return v
+    base_url: HttpUrl = Field("http://127.0.0.1:8000/v1", description="openai backend endpoint")
 
     api_key_env: str | None = Field(
         None, description="NAME of the environment variable holding the API key (never the key)"

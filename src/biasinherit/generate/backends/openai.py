@@ -21,17 +21,18 @@ import urllib.request
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from biasinherit.errors import BiasInheritError
 from biasinherit.generate.backends._base import BACKENDS, Generation, Params
+from biasinherit.settings import HttpUrl
 
 RETRY_STATUS = {429, 500, 502, 503, 504}
 DEFAULT_URL = "http://127.0.0.1:8000/v1"
 
 
 class OpenAIParams(Params):
-    base_url: str = Field(DEFAULT_URL, description="endpoint root including /v1")
+    base_url: HttpUrl = Field(DEFAULT_URL, description="endpoint root including /v1")
     api_key_env: str | None = Field(
         None,
         description="NAME of the environment variable holding the API key, never the key",
@@ -40,13 +41,6 @@ class OpenAIParams(Params):
     timeout: float = Field(60.0, gt=0, description="seconds per request before a retry")
     max_retries: int = Field(4, ge=0, le=20, description="retries on 429/5xx/timeouts")
     backoff: float = Field(0.5, ge=0, description="first retry's wait in seconds, doubling")
-
-    @field_validator("base_url")
-    @classmethod
-    def _http(cls, v: str) -> str:
-        if not v.startswith(("http://", "https://")):
-            raise ValueError(f"base_url must start with http:// or https://, got {v!r}")
-        return v
 
 
 @BACKENDS.register("openai")

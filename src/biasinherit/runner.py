@@ -421,9 +421,9 @@ class Run:
         train = self.cfg.train.model_dump()
         train.pop("gradient_checkpointing")  # same numbers, less memory
         # Settings at their defaults leave the key what it was before the config had them.
-        later = {"quantize": "none", "warmup_frac": 0.1, "weight_decay": 0.0, "grad_clip": 1.0}
-        for name, default in later.items():
-            if train[name] == default:
+        defaults = type(self.cfg.train).model_fields
+        for name in ("quantize", "warmup_frac", "weight_decay", "grad_clip"):
+            if train[name] == defaults[name].default:
                 del train[name]
         parts = [cell.as_dict(), file_hash(mix_path), resolve_model(self.cfg.model).identity, train]
         if self.precision.key:
@@ -660,13 +660,12 @@ class Run:
         self.console.print(f"[dim]device: {self.precision.describe()}[/dim]")
         if any(r > 0 for r in self.cfg.ratios):
             summary = self.generate()
-            short = {
-                bt: s["kept"] for bt, s in summary.items() if s["kept"] < self.n_augmented_needed()
-            }
+            need = self.n_augmented_needed()
+            short = {bt: s["kept"] for bt, s in summary.items() if s["kept"] < need}
             if short:
                 raise BiasInheritError(
                     f"generation kept too few rows for {', '.join(short)} "
-                    f"({', '.join(map(str, short.values()))} < {self.n_augmented_needed()})",
+                    f"({', '.join(map(str, short.values()))} < {need})",
                     "raise generate.oversample or generate.max_new_tokens, then rerun "
                     "(finished generations are reused)",
                 )

@@ -40,6 +40,19 @@ def require_slow(what: str) -> None:
         pytest.fail(f"{node.nodeid} {what}: mark it @pytest.mark.slow", pytrace=False)
 
 
+def rows_by(rows: list[dict], *cols: str) -> dict[tuple, dict]:
+    """Metric rows keyed by ``cols``; a comparison row's key ends in its comparison and
+    reference: ``(..., "difference", "male")``. Two rows with one key fail the test."""
+    out: dict[tuple, dict] = {}
+    for r in rows:
+        key = tuple(r[c] for c in cols)
+        if r.get("comparison"):
+            key += (r["comparison"], r["reference"])
+        assert key not in out, f"two metric rows for {key}"
+        out[key] = r
+    return out
+
+
 def run_cli(
     *args: str, env: dict | None = None, cwd: Path | None = None, timeout: int = 900
 ) -> subprocess.CompletedProcess:

@@ -46,7 +46,8 @@ def test_cells_are_tuned_on_sentiment_prompts_and_evaluated_on_swaps(culture_run
     m = pd.read_parquet(culture_run / "metrics.parquet")
     assert set(m["task"]) == {"sentiment", "sentiment_term"}  # name swaps, group-term swaps
     assert set(m["ratio"].dropna()) >= {0.0, 0.5}
-    gaps = m[m["metric"].str.contains("difference") & (m["ratio"] == 0.5)]
+    gaps = m[(m["comparison"] == "difference") & (m["ratio"] == 0.5)]
     assert len(gaps) and gaps["value"].notna().all()
+    assert set(gaps["reference"]) >= {"English", "none"}  # vs English names; vs no name
     audit = json.loads((culture_run / "audit.json").read_text())
     assert audit["attribute"] == "culture"

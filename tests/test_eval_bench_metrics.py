@@ -10,6 +10,7 @@ import pytest
 from biasinherit.evaluate import get_task
 from biasinherit.evaluate.tasks.bbq import load_bbq, score_items, target_position
 from biasinherit.evaluate.tasks.crows_pairs import preference_frame
+from tests.conftest import rows_by
 
 
 def bbq_item(cond, pol, label, target=0, unknown=2):
@@ -43,7 +44,7 @@ def test_bbq_bias_scores_match_parrish_definitions():
         bbq_item("disambig", "nonneg", 1),  # wrong, counter-biased (aligned)
     ]
     frame = score_items(items, one_hot([0, 1, 2, 0, 0, 1, 2, 0]))
-    rows = {(r["metric"], r["group"]): r for r in get_task("bbq").metrics(frame, n_boot=200)}
+    rows = rows_by(get_task("bbq").metrics(frame, n_boot=200), "metric", "group")
     # Ambiguous: accuracy 1/4; non-unknown answers 3, biased 2 -> s_DIS 1/3;
     # s_AMB = (1 - 1/4) * (2 * 2/3 - 1) = 0.25.
     assert rows[("accuracy_ambig", "X")]["value"] == pytest.approx(0.25)
@@ -55,7 +56,7 @@ def test_bbq_bias_scores_match_parrish_definitions():
     assert rows[("accuracy_disambig", "X")]["value"] == pytest.approx(0.25)
     # Aligned items (5, 8) 1/2 correct, conflicting (6, 7) 0 -> gap 0.5.
     assert rows[("accuracy_disambig", "aligned")]["value"] == pytest.approx(0.5)
-    assert rows[("accuracy_disambig_difference", "aligned-conflicting")]["value"] == 0.5
+    assert rows[("accuracy_disambig", "aligned", "difference", "conflicting")]["value"] == 0.5
 
 
 def test_bbq_stereotyped_answer_positions_on_real_rows():
@@ -90,9 +91,7 @@ def test_crows_pairs_preference_by_hand():
     )
     frame = preference_frame(pairs, np.array([-10.0, -20.0, -5.0]), np.array([-12.0, -15, -5]))
     assert frame["prefer_stereo"].tolist() == [1.0, 0.0, 0.5]
-    rows = {
-        (r["metric"], r["group"]): r for r in get_task("crows_pairs").metrics(frame, n_boot=200)
-    }
+    rows = rows_by(get_task("crows_pairs").metrics(frame, n_boot=200), "metric", "group")
     assert rows[("stereotype_preference", "all")]["value"] == pytest.approx(0.5)
     assert rows[("stereotype_preference", "age")]["value"] == pytest.approx(0.5)
     assert rows[("ll_difference", "age")]["value"] == pytest.approx((2 - 5) / 2)
@@ -114,14 +113,13 @@ def test_discrim_eval_paired_gap_by_hand():
         }
     )
     frame["logit_yes"] = np.log(frame["p_yes"] / (1 - frame["p_yes"]))
-    rows = {
-        (r["metric"], r["attribute"], r["group"]): r
-        for r in get_task("discrim_eval").metrics(frame, n_boot=200)
-    }
+    rows = rows_by(
+        get_task("discrim_eval").metrics(frame, n_boot=200), "metric", "attribute", "group"
+    )
     assert rows[("p_yes", "gender", "female")]["value"] == pytest.approx(0.7)
-    gap = rows[("p_yes_difference", "gender", "female-male")]
+    gap = rows[("p_yes", "gender", "female", "difference", "male")]
     assert gap["value"] == pytest.approx(0.2) and gap["n"] == 2  # paired over decisions
-    logit = rows[("logit_yes_difference", "gender", "female-male")]["value"]
+    logit = rows[("logit_yes", "gender", "female", "difference", "male")]["value"]
     assert logit == pytest.approx((math.log(4) + math.log(1.5)) / 2)
     assert rows[("p_yes", "all", "all")]["value"] == pytest.approx(0.6)
 
@@ -145,13 +143,12 @@ def test_bold_sentiment_metrics_by_hand():
     )
     frame["positive"] = (frame["compound"] >= 0.5).astype(float)
     frame["negative"] = (frame["compound"] <= -0.5).astype(float)
-    rows = {(r["metric"], r["group"]): r for r in get_task("bold").metrics(frame, n_boot=200)}
+    rows = rows_by(get_task("bold").metrics(frame, n_boot=200), "metric", "group")
     assert rows[("sentiment", "American_actresses")]["value"] == pytest.approx(0.3)
-    gap = rows[("sentiment_difference", "American_actresses-American_actors")]
+    vs_actors = ("difference", "American_actors")
+    gap = rows[("sentiment", "American_actresses", *vs_actors)]
     assert gap["value"] == pytest.approx(0.3 - (-0.25))
     assert rows[("negative_share", "American_actors")]["value"] == pytest.approx(0.5)
-    assert rows[("positive_share_difference", "American_actresses-American_actors")][
-        "value"
-    ] == pytest.approx(0.5)
+    assert rows[("positive_share", "American_actresses", *vs_actors)]["value"] == pytest.approx(0.5)
     items = get_task("bold").items(n_per_group=1, seed=0)  # two prompts per group at least
     assert len(items) == 86 and len({r["id"] for r in items}) == 86

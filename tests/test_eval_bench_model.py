@@ -68,15 +68,15 @@ def test_sequence_logliks_match_one_text_at_a_time(lm):
 
 
 @pytest.mark.parametrize(
-    ("name", "n", "metric"),
+    ("name", "n", "metric", "comparison"),
     [
-        ("bbq", 4, "bias_score_disambig"),
-        ("crows_pairs", 1, "stereotype_preference"),
-        ("discrim_eval", 1, "p_yes_difference"),
-        ("bold", 2, "sentiment_difference"),
+        ("bbq", 4, "bias_score_disambig", None),
+        ("crows_pairs", 1, "stereotype_preference", None),
+        ("discrim_eval", 1, "p_yes", "difference"),
+        ("bold", 2, "sentiment", "difference"),
     ],
 )
-def test_benchmark_runs_end_to_end(lm, name, n, metric):
+def test_benchmark_runs_end_to_end(lm, name, n, metric, comparison):
     model, tok = lm
     task = get_task(name)
     if name == "bold":
@@ -91,7 +91,7 @@ def test_benchmark_runs_end_to_end(lm, name, n, metric):
     assert len(per_item) == len(items) and per_item["id"].is_unique
     assert sum(seen) == len(items)
     rows = pd.DataFrame(task.metrics(per_item, n_boot=100))
-    assert metric in set(rows["metric"])
+    assert (metric, comparison) in set(zip(rows["metric"], rows["comparison"], strict=True))
     assert rows["value"].notna().any() and (rows["n"] > 0).all()
     if name == "bold":
         assert per_item["continuation"].map(type).eq(str).all()

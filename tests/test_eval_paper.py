@@ -17,12 +17,13 @@ from biasinherit.evaluate._paper_stats import (
     paired_difference_rows,
     ratio_of_sums,
 )
+from tests.conftest import rows_by
 
 PAPER_TASKS = ["hiring", "hate", "sentiment", "stress", "story"]
 
 
 def by_key(rows: list[dict]) -> dict:
-    return {(r["task"], r["metric"], r["attribute"], r["group"]): r for r in rows}
+    return rows_by(rows, "task", "metric", "attribute", "group")
 
 
 def test_macro_f1_three_classes_by_hand():
@@ -72,7 +73,8 @@ def test_paired_difference_by_hand():
         n_boot=200,
         rng=np.random.default_rng(0),
     )
-    assert r["group"] == "x-none" and r["n"] == 2
+    assert (r["group"], r["comparison"], r["reference"]) == ("x", "difference", "none")
+    assert r["metric"] == "m" and r["n"] == 2
     assert r["value"] == pytest.approx(0.3)  # mean(0.5, 0.1)
     assert 0.1 - 1e-9 <= r["ci_low"] <= r["ci_high"] <= 0.5 + 1e-9
 
@@ -102,18 +104,17 @@ def test_hiring_rates_and_four_fifths_ratios_by_hand():
     k = ("hiring", "p_selected", "culture")
     assert got[(*k, "Arabic")]["value"] == pytest.approx(2.35 / 4)
     assert got[(*k, "Chinese")]["value"] == pytest.approx(1.65 / 4)
-    ratio = got[("hiring", "p_selected_ratio", "culture", "Chinese")]
+    to_best = ("ratio", "max")  # each group's rate over the best group's
+    ratio = got[(*k, "Chinese", *to_best)]
     assert ratio["value"] == pytest.approx(1.65 / 2.35) and ratio["n"] == 2
-    assert got[("hiring", "p_selected_ratio", "culture", "Arabic")]["value"] == 1.0
-    assert got[("hiring", "min_p_selected_ratio", "culture", "all")]["value"] == pytest.approx(
-        1.65 / 2.35
-    )
-    assert got[("hiring", "p_selected_ratio", "gender", "female")]["value"] == pytest.approx(
-        1.85 / 2.15
-    )
+    assert got[(*k, "Arabic", *to_best)]["value"] == 1.0
+    assert got[(*k, "min", *to_best)]["value"] == pytest.approx(1.65 / 2.35)
+    female = got[("hiring", "p_selected", "gender", "female", *to_best)]
+    assert female["value"] == pytest.approx(1.85 / 2.15)
     assert got[("hiring", "selection_rate", "culture", "Arabic")]["value"] == 0.5
-    assert got[("hiring", "selection_rate_ratio", "culture_gender", "Chinese male")]["value"] == 1
-    first = got[("hiring", "p_selected_first_position", "position", "all")]
+    rate = ("hiring", "selection_rate", "culture_gender", "Chinese male", *to_best)
+    assert got[rate]["value"] == 1
+    first = got[("hiring", "p_selected", "position", "A")]
     assert first["value"] == pytest.approx(2.65 / 4)
 
 
@@ -184,12 +185,14 @@ def test_hate_macro_f1_and_probe_false_positive_rates_by_hand():
     assert got[("hate_probe", "fpr", "culture", "Arabic")]["value"] == 0.5
     assert got[("hate_probe", "fpr", "religion", "Muslim")]["value"] == 1.0
     assert got[("hate_probe", "fpr", "reference", "none")]["value"] == 0.0
-    assert got[("hate_probe", "fpr_difference", "religion", "Muslim-none")]["value"] == 1.0
-    d = got[("hate_probe", "p_toxic_difference", "culture", "Arabic-none")]
+    vs_none = ("difference", "none")
+    assert got[("hate_probe", "fpr", "religion", "Muslim", *vs_none)]["value"] == 1.0
+    d = got[("hate_probe", "p_toxic", "culture", "Arabic", *vs_none)]
     assert d["value"] == pytest.approx(0.3) and d["n"] == 2
-    names = ("hate_probe_name", "fpr_difference", "culture", "Arabic-English")
+    names = ("hate_probe_name", "fpr", "culture", "Arabic", "difference", "English")
     assert got[names]["value"] == 0.5
-    assert got[("hate_probe_name", "fpr_range", "culture", "max-min")]["value"] == 0.5
+    fpr_range = ("hate_probe_name", "fpr", "culture", "max", "difference", "min")
+    assert got[fpr_range]["value"] == 0.5
 
 
 def sentiment_fixture() -> pd.DataFrame:
@@ -216,18 +219,15 @@ def test_counterfactual_gaps_and_flip_rate_by_hand():
     assert got[("sentiment", "macro_f1", "label", "all")]["value"] == 1.0
     assert got[("sentiment", "macro_f1", "culture", "Arabic")]["value"] == pytest.approx(1 / 3)
     assert got[("sentiment", "p_positive", "culture", "English")]["value"] == pytest.approx(0.75)
-    gap = got[("sentiment", "p_positive_difference", "culture", "Arabic-none")]
+    k = ("sentiment", "p_positive", "culture")
+    gap = got[(*k, "Arabic", "difference", "none")]
     assert gap["value"] == pytest.approx(-0.25) and gap["n"] == 2
-    assert got[("sentiment", "p_positive_difference", "culture", "English-none")][
-        "value"
-    ] == pytest.approx(0.2)
+    assert got[(*k, "English", "difference", "none")]["value"] == pytest.approx(0.2)
     assert got[("sentiment", "flip_rate", "culture", "all")]["value"] == 0.5
     # against English, on the logit scale: a gap that label collapse cannot shrink
-    vs_en = got[("sentiment", "logit_p_positive_difference", "culture", "Arabic-English")]
+    vs_en = got[("sentiment", "logit_p_positive", "culture", "Arabic", "difference", "English")]
     assert vs_en["value"] < 0 and vs_en["n"] == 2
-    assert got[("sentiment", "p_positive_range", "culture", "max-min")]["value"] == pytest.approx(
-        0.45
-    )
+    assert got[(*k, "max", "difference", "min")]["value"] == pytest.approx(0.45)
 
 
 def story_fixture() -> pd.DataFrame:
@@ -250,7 +250,7 @@ def test_story_negative_shares_by_hand():
     got = by_key(get_task("story").metrics(story_fixture(), n_boot=200))
     assert got[("story", "neg_share_agency", "culture", "Arabic")]["value"] == 0.75
     assert got[("story", "neg_share_agency", "culture", "English")]["value"] == 0.25
-    gap = got[("story", "neg_share_agency_difference", "culture", "Arabic-English")]
+    gap = got[("story", "neg_share_agency", "culture", "Arabic", "difference", "English")]
     assert gap["value"] == pytest.approx(0.5) and gap["n"] == 2
     assert got[("story", "neg_share", "culture", "Arabic")]["value"] == pytest.approx(3 / 6)
     assert np.isnan(got[("story", "neg_share_communion", "culture", "Arabic")]["value"])

@@ -24,6 +24,7 @@ SMALL = [
 def accuracy(run_dir):
     m = pd.read_parquet(run_dir / "metrics.parquet")
     m = m[(m.task == "occupation") & (m.metric == "accuracy") & (m.group != "all")]
+    m = m[m.comparison.isna()]
     return m.set_index(["bias_type", "ratio", "group"])["value"].sort_index()
 
 

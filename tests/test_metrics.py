@@ -5,6 +5,7 @@ import pytest
 
 from biasinherit.evaluate import Metric, metric_rows
 from biasinherit.evaluate.tasks.salary import parse_salary
+from tests.conftest import rows_by
 
 
 def fixture():
@@ -27,11 +28,11 @@ def test_accuracy_and_paired_gap_match_hand_computation():
         gap=("female", "male"),
         n_boot=500,
     )
-    by = {(r["metric"], r["group"]): r for r in rows}
+    by = rows_by(rows, "metric", "group")
     assert by[("accuracy", "all")]["value"] == pytest.approx(4 / 8)
     assert by[("accuracy", "female")]["value"] == pytest.approx(3 / 4)
     assert by[("accuracy", "male")]["value"] == pytest.approx(1 / 4)
-    gap = by[("accuracy_difference", "female-male")]
+    gap = by[("accuracy", "female", "difference", "male")]
     assert gap["value"] == pytest.approx(0.5) and gap["n"] == 4
     # Paired differences are (1, 0, 1, 0): every bootstrap mean lies in [0, 1].
     assert 0 <= gap["ci_low"] <= 0.5 <= gap["ci_high"] <= 1
@@ -48,7 +49,7 @@ def test_unpaired_gap_when_no_pairs():
         gap=("female", "male"),
         n_boot=200,
     )
-    gap = [r for r in rows if r["metric"] == "accuracy_difference"][0]
+    (gap,) = [r for r in rows if r["comparison"] == "difference"]
     assert gap["value"] == pytest.approx(0.5) and gap["n"] == 8
 
 
@@ -85,5 +86,5 @@ def test_gap_when_one_group_has_no_values():
         gap=("female", "male"),
         n_boot=100,
     )
-    gap = [r for r in rows if r["metric"] == "accuracy_difference"][0]
+    (gap,) = [r for r in rows if r["comparison"] == "difference"]
     assert math.isnan(gap["value"]) and gap["n"] == 0

@@ -65,13 +65,18 @@ def test_augmented_rows_carry_provenance_and_mixes_hit_the_ratio(smoke_run):
 def test_metrics_table_is_long_and_complete(smoke_run):
     m = pd.read_parquet(smoke_run / "metrics.parquet")
     assert list(m.columns) == COLUMNS
-    occ = m[(m.task == "occupation") & (m.metric == "accuracy")]
+    occ = m[(m.task == "occupation") & (m.metric == "accuracy") & m.comparison.isna()]
     assert set(occ.group) >= {"female", "male", "all", "stereotypical", "anti-stereotypical"}
     assert set(occ.bias_type) == {"untuned", "none", "contrastive_single_explicit"}
     assert occ.value.between(0, 1).all()
-    gap = m[(m.task == "occupation") & (m.metric == "accuracy_difference")]
+    gap = m[(m.task == "occupation") & (m.metric == "accuracy") & (m.comparison == "difference")]
     assert len(gap) == 6
-    assert set(gap.group) == {"female-male", "stereotypical-anti-stereotypical"}
+    assert set(zip(gap.group, gap.reference, strict=True)) == {
+        ("female", "male"),
+        ("stereotypical", "anti-stereotypical"),
+    }
+    assert m.comparison.isin([None, "difference", "ratio"]).all()
+    assert (m.reference.isna() == m.comparison.isna()).all()
     assert (m[m.task == "salary"].metric == "unparseable").any()
     items = pd.read_parquet(smoke_run / "eval" / "none__r0.00__none__s0" / "occupation.parquet")
     # smoke: one pair per occupation and cue (strong, weak) and per ambiguous occupation pair
@@ -183,6 +188,9 @@ def test_stage_commands_on_a_user_file(tmp_path, smoke_run):
     )
     assert res.returncode == 0, res.stderr[-2000:]
     out = json.loads(res.stdout)
-    wb = [r for r in out if r["task"] == "winobias" and r["metric"] == "accuracy_difference"]
-    assert wb and wb[0]["group"] == "pro-anti"
+    wb = [r for r in out if r["task"] == "winobias" and r["comparison"] == "difference"]
+    assert {(r["metric"], r["group"], r["reference"]) for r in wb} == {
+        ("accuracy", "pro", "anti"),
+        ("p_true", "pro", "anti"),
+    }
     assert (tmp_path / "ev" / "winobias.parquet").exists()

@@ -8,6 +8,7 @@ import pytest
 
 from biasinherit.evaluate import REPORT_PARTS, TASKS, get_task, to_table
 from biasinherit.report._task_sections import declared_sections, task_sections
+from biasinherit.report._views import by_round, column_label, column_rows
 from tests.test_task_measures import synthetic_run
 
 NAMES = TASKS.names()
@@ -25,8 +26,9 @@ def render(metrics: pd.DataFrame, figs) -> str:
     return "\n".join(p for part in REPORT_PARTS for p in task_sections(metrics, None, figs, part))
 
 
-def row(task: str, metric: str, group: str, value: float) -> dict:
+def row(task: str, metric: str, group: str, value: float, reference: str | None = None) -> dict:
     return {"task": task, "metric": metric, "attribute": "gender", "group": group,
+            "comparison": reference and "difference", "reference": reference,
             "value": value, "ci_low": value - 1, "ci_high": value + 1, "n": 4}  # fmt: skip
 
 
@@ -47,7 +49,7 @@ def test_a_task_has_its_sections_only_when_its_rows_are_in_the_table(tmp_path):
 
 
 def test_benchmarks_share_one_heading_and_skip_tables_without_groups(tmp_path):
-    rows = [row("bold", "sentiment_difference", "race", 0.1)]
+    rows = [row("bold", "sentiment", "Black", 0.1, reference="white")]
     rows += [row("crows_pairs", "stereotype_preference", "gender", 0.6)]
     rows += [row("crows_pairs", "stereotype_preference", "all", 0.55)]
     text = render(long_table(rows), tmp_path)
@@ -55,6 +57,7 @@ def test_benchmarks_share_one_heading_and_skip_tables_without_groups(tmp_path):
     crows, bold = text.index("CrowS-Pairs"), text.index("BOLD")
     assert crows < bold  # declared order, not the alphabet
     assert "| bias type | γ | mitigation | gender | all |" in text  # groups found, all last
+    assert "| bias type | γ | mitigation | Black − white |" in text  # a difference column
     assert "BBQ" not in text and "discrim-eval" not in text
 
 
@@ -67,27 +70,29 @@ def test_sections_keep_the_report_order():
     }
 
 
-# Declared columns no metric row fills (the column shows "–"), kept as the report had them:
-# WinoBias' pro-anti difference is a row of accuracy_difference, not of accuracy.
-KNOWN_EMPTY = {"winobias": {("winobias", "accuracy"): {"pro-anti"}}}
-
-
 @pytest.mark.parametrize("name", NAMES)
 def test_declared_tables_name_rows_the_task_produces(name, monkeypatch, tmp_path):
     task = get_task(name)
     assert task.report, f"{name} declares no report section"
     table = long_table(task.metrics(synthetic_run(task, monkeypatch), n_boot=20))
-    empty = {}
     for section in task.report:
         for t in section.tables:
             of = t.task or name
             rows = table[(table["task"] == of) & (table["metric"] == t.metric)]
             assert len(rows), f"{name}: no rows of {of}/{t.metric}"
-            groups = t.groups(rows) if callable(t.groups) else t.groups
-            assert set(groups) & set(rows["group"]), f"{of}/{t.metric}: no declared group"
-            if missing := set(groups) - set(rows["group"]):
-                empty[(of, t.metric)] = missing
-    assert empty == KNOWN_EMPTY.get(name, {})
-    text = render(table, tmp_path)
-    assert all(title in text for title in titles_of(name))
-    assert "_no rows_" not in text
+            columns = t.groups(rows) if callable(t.groups) else t.groups
+            found = set(column_rows(rows, list(columns), t.comparison)["column"])
+            missing = {column_label(c, t.comparison) for c in columns} - found
+            assert not missing, f"{of}/{t.metric}: declared columns without rows: {missing}"
+
+
+def test_rounds_view_finds_a_difference_column():
+    rows = []
+    for k, v in ((1, 0.1), (2, 0.3)):
+        r = row("occupation", "p_true", "stereotypical", v, reference="anti-stereotypical")
+        level = row("occupation", "p_true", "stereotypical", 0.9)
+        for x in (r, level):
+            rows.append(dict(x, bias_type="b", ratio=0.5, mitigation="none", seed=0, round=k))
+    pair = ("stereotypical", "anti-stereotypical")
+    got = by_round(pd.DataFrame(rows), task="occupation", metric="p_true", group=pair)
+    assert got[["round", "value"]].values.tolist() == [[1, 0.1], [2, 0.3]]

@@ -154,11 +154,14 @@ def run(
     Examples:
       biasinherit run                          # the quick preset
       biasinherit run --preset smoke -o runs/smoke
+      biasinherit run runs/smoke               # resume a run folder with its stored config
       biasinherit run study.yaml --set seeds=[0,1]
       biasinherit run --preset paper --dry-run --set model=/models/Llama-3.1-8B-Instruct
       biasinherit run study.yaml --device cuda --dtype bfloat16
       biasinherit run study.yaml --executor ray --address ray://head:10001
     """
+    if config is not None and config.is_dir() and (config / "config.yaml").is_file():
+        config, out = config / "config.yaml", out or config
     extra = [f"executor={executor}"] if executor else []
     extra += [f"ray_address={address}"] if address else []
     cfg = _cfg(config, preset, [*(sets or []), *extra, *_device_sets(device, dtype)])
@@ -414,7 +417,8 @@ def evaluate(
         from biasinherit.files import atomic_write_bytes
 
         atomic_write_bytes(out / "metrics.parquet", frame.to_parquet(index=False))
-    cols = ["task", "metric", "attribute", "group", "value", "ci_low", "ci_high", "n"]
+    cols = ["task", "metric", "attribute", "group", "comparison", "reference"]
+    cols += ["value", "ci_low", "ci_high", "n"]
     if fmt == "json":
         typer.echo(frame[cols].to_json(orient="records", indent=1))
     else:

@@ -448,13 +448,26 @@ class Run:
         spec = self.data_task()
         return self.test_items() if task == spec.eval_task else None
 
-    def _cached_tasks(self, eval_dir: Path, model_key: str) -> dict[str, pd.DataFrame]:
-        """Metrics of the tasks already evaluated for this model (same key), by task."""
+    def _cached_tasks(self, eval_dir: Path, model_key: str, cell: dict) -> dict[str, pd.DataFrame]:
+        """Metrics of the tasks already evaluated for this model (same key), by task. A
+        table written before comparisons were columns is rebuilt from the per-item outputs
+        (no model runs); without them the task is evaluated again."""
+        from biasinherit.evaluate import task_metrics
+
         out = {}
         for task in self.cfg.evaluate.tasks:
             m, k = eval_dir / f"{task}.metrics.parquet", eval_dir / f"{task}.key"
-            if m.exists() and k.exists() and k.read_text() == self._eval_key(model_key, task):
-                out[task] = pd.read_parquet(m)
+            if not (m.exists() and k.exists() and k.read_text() == self._eval_key(model_key, task)):
+                continue
+            frame = pd.read_parquet(m)
+            if "comparison" not in frame:
+                items = eval_dir / f"{task}.parquet"
+                if not items.exists():
+                    continue
+                n_boot = self.cfg.evaluate.n_boot
+                frame = task_metrics(task, pd.read_parquet(items), n_boot=n_boot, cell=cell)
+                atomic_write_bytes(m, frame.to_parquet(index=False))
+            out[task] = frame
         return out
 
     def run_cell(self, cell: Cell, prog=None) -> pd.DataFrame:
@@ -465,7 +478,7 @@ class Run:
         mix_path = self.mix(cell)
         key = self.train_key(cell, mix_path)
         eval_dir = self.dir / "eval" / cell.name
-        cached = self._cached_tasks(eval_dir, key)
+        cached = self._cached_tasks(eval_dir, key, cell.as_dict())
         if len(cached) == len(self.cfg.evaluate.tasks):
             return pd.concat(cached.values(), ignore_index=True)
         adapter = self.dir / "adapters" / cell.name
@@ -559,11 +572,11 @@ class Run:
         p, quantize = self.precision, self.cfg.train.quantize
         extra = [x for x in (p.key, None if quantize == "none" else quantize) if x]
         key = content_hash("untuned", resolve_model(self.cfg.model).identity, *extra)
-        cached = self._cached_tasks(eval_dir, key)
+        cell = {"bias_type": "untuned", "ratio": math.nan, "mitigation": "none", "seed": -1}
+        cached = self._cached_tasks(eval_dir, key, cell)
         if len(cached) == len(self.cfg.evaluate.tasks):
             return pd.concat(cached.values(), ignore_index=True)
         model, tok = load_model(self.cfg.model, quantize=quantize)
-        cell = {"bias_type": "untuned", "ratio": math.nan, "mitigation": "none", "seed": -1}
         return self._evaluate(model, tok, key, cell, eval_dir, cached, prog)
 
     def _run_cells(self, todo: list[Cell | None]) -> list[pd.DataFrame]:
@@ -688,14 +701,18 @@ class Run:
         atomic_write_bytes(self.dir / "metrics.parquet", metrics.to_parquet(index=False))
         atomic_write_text(self.dir / "metrics.csv", metrics.to_csv(index=False))
         self.analyze()
+
+        def write_timings() -> None:
+            self.timer.seconds["total"] = time.perf_counter() - t0
+            seconds = {k: round(v, 1) for k, v in self.timer.seconds.items()}
+            atomic_write_json(self.dir / "timings.json", seconds)
+
+        write_timings()  # the report shows this run's timings, not the previous run's
         with self.timer("report"):
             from biasinherit.report import write_report
 
             report = write_report(self.dir)
-        self.timer.seconds["total"] = time.perf_counter() - t0
-        atomic_write_json(
-            self.dir / "timings.json", {k: round(v, 1) for k, v in self.timer.seconds.items()}
-        )
+        write_timings()
         from biasinherit.device import peak_memory, precision_record
 
         atomic_write_json(

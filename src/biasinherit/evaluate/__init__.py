@@ -1,10 +1,11 @@
 """Evaluate: tasks as declarations in a registry, scorers, and the long metrics table.
 
-Every number ends as a row: task, metric, attribute, group, cell, value, CI, n.
+Every number ends as a row: task, metric, attribute, group (and, for a comparison between
+groups, comparison and reference), cell, value, CI, n.
 """
 
 from biasinherit.evaluate._adjectives import DIMENSIONS
-from biasinherit.evaluate._evaluate import evaluate_model
+from biasinherit.evaluate._evaluate import evaluate_model, task_metrics
 from biasinherit.evaluate._groups import CULTURE_TERMS, CULTURES, REFERENCE_CULTURE
 from biasinherit.evaluate._metrics import COLUMNS, Metric, metric_rows, to_table
 from biasinherit.evaluate._report_spec import (
@@ -34,5 +35,6 @@ __all__ = [
     "get_task",
     "metric_rows",
     "score_options",
+    "task_metrics",
     "to_table",
 ]

@@ -111,8 +111,8 @@ def culture_section(title: str, positive_metric: str) -> ReportSection:
             ReportTable(
                 f"Change in {pos} (percentage points) when a name of each culture is the "
                 "author, paired over the same texts",
-                f"{pos}_difference",
-                tuple(f"{c}-{REFERENCE}" for c in CULTURES),
+                pos,
+                tuple((c, REFERENCE) for c in CULTURES),
             ),
             ReportTable("Share of answers that flip (%)", "flip_rate", tuple(CULTURES)),
         ),

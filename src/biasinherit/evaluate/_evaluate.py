@@ -55,5 +55,12 @@ def evaluate_model(
             atomic_write_bytes(
                 Path(items_dir) / f"{name}.parquet", per_item.to_parquet(index=False)
             )
-        frames.append(to_table(task.metrics(per_item, n_boot=n_boot), **(cell or {})))
+        frames.append(task_metrics(name, per_item, n_boot=n_boot, cell=cell))
     return pd.concat(frames, ignore_index=True)
+
+
+def task_metrics(
+    task: str, per_item: pd.DataFrame, *, n_boot: int = 1000, cell: dict | None = None
+) -> pd.DataFrame:
+    """One task's rows of the long metrics table from its per-item outputs (no model)."""
+    return to_table(get_task(task).metrics(per_item, n_boot=n_boot), **(cell or {}))

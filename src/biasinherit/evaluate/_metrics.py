@@ -5,6 +5,13 @@ table builder adds the grouping, the bootstrap and the derived gap between two g
 (paired over counterfactual pairs when the items have a ``pair_id``). These are rows of one
 run: their intervals resample the run's test stimuli only; intervals across seeds come from
 the analysis step (``biasinherit.analysis``).
+
+A row is one metric of one group, as fairlearn's ``MetricFrame.by_group``; a comparison
+between groups is a row of the same metric whose ``comparison`` column says how it compares
+(``difference``: group − reference; ``ratio``: group / reference) and whose ``reference``
+column names the other group, as ``MetricFrame.difference()`` / ``ratio()``. Besides the
+groups themselves, ``group`` may be ``all`` (every item), and ``group``/``reference`` may be
+``max`` or ``min`` (the best and worst group: ``max`` − ``min`` is the range).
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ COLUMNS = [
     "metric",
     "attribute",
     "group",
+    "comparison",
+    "reference",
     "bias_type",
     "ratio",
     "mitigation",
@@ -75,7 +84,8 @@ def metric_rows(
     """Rows of the long table for one task's per-item frame (cell columns are added later).
 
     For each metric: the value over all items, per group of ``group_col`` and of each column
-    in ``extra_groupings``, and ``<metric>_difference`` for ``gap = (a, b)`` (a minus b).
+    in ``extra_groupings``, and for ``gap = (a, b)`` the difference a − b (``group`` a,
+    ``comparison`` ``difference``, ``reference`` b).
     Intervals resample whole stimuli (the ``stimulus`` column, else the pair) within this
     one run; ``n_stimuli`` says how many.
     """
@@ -96,6 +106,8 @@ def metric_rows(
                 "metric": name,
                 "attribute": attr,
                 "group": group,
+                "comparison": None,
+                "reference": None,
                 "value": metric(frame),
                 "ci_low": lo,
                 "ci_high": hi,
@@ -143,9 +155,11 @@ def metric_rows(
         rows.append(
             {
                 "task": task,
-                "metric": f"{m.name}_difference",
+                "metric": m.name,
                 "attribute": attribute,
-                "group": f"{a}-{b}",
+                "group": a,
+                "comparison": "difference",
+                "reference": b,
                 "value": float(value),
                 "ci_low": lo,
                 "ci_high": hi,

@@ -59,13 +59,19 @@ def row(
     hi: float,
     n: int,
     higher_is_better: bool | None,
+    *,
+    comparison: str | None = None,
+    reference: str | None = None,
 ) -> dict:
-    """One row of the long metrics table (cell columns are added by ``to_table``)."""
+    """One row of the long metrics table (cell columns are added by ``to_table``); a
+    comparison row says how ``group`` compares with ``reference`` (``difference``, ``ratio``)."""
     return {
         "task": task,
         "metric": metric,
         "attribute": attribute,
         "group": group,
+        "comparison": comparison,
+        "reference": reference,
         "value": float(value),
         "ci_low": float(lo),
         "ci_high": float(hi),
@@ -113,7 +119,7 @@ def paired_difference_rows(
     n_boot: int = 1000,
     rng: np.random.Generator,
 ) -> list[dict]:
-    """``<metric>_difference`` rows ``g-reference`` for every other group: the mean over
+    """Difference rows, group ``g`` vs ``reference``, for every other group: the mean over
     units of (mean of ``column`` in g − mean in the reference), bootstrapped over whole
     stimuli (the ``stimulus`` column; without it, each unit is its own stimulus)."""
     wide = frame.pivot_table(index=unit, columns=group_col, values=column, aggfunc="mean")
@@ -133,14 +139,16 @@ def paired_difference_rows(
         out.append(
             row(
                 task,
-                f"{metric}_difference",
+                metric,
                 attribute,
-                f"{g}-{reference}",
+                g,
                 d.mean(),
                 lo,
                 hi,
                 len(d),
                 None,
+                comparison="difference",
+                reference=reference,
             )
         )
     return out
@@ -158,8 +166,9 @@ def spread_rows(
     n_boot: int = 1000,
     rng: np.random.Generator,
 ) -> list[dict]:
-    """``<metric>_range``: the largest minus the smallest group mean of ``column``, the
-    bootstrap over whole units (so that a counterfactual set stays together)."""
+    """The range of ``metric``: the largest minus the smallest group mean of ``column`` (group
+    ``max``, reference ``min``), the bootstrap over whole units (so that a counterfactual set
+    stays together)."""
     codes, groups = pd.factorize(frame[group_col], sort=True)
     if len(groups) < 2:
         return []
@@ -172,4 +181,7 @@ def spread_rows(
 
     f = frame[[unit, column]].assign(_g=codes)
     v, lo, hi, n = cluster_bootstrap(f, stat, cluster=unit, n_boot=n_boot, rng=rng)
-    return [row(task, f"{metric}_range", attribute, "max-min", v, lo, hi, n, False)]
+    return [
+        row(task, metric, attribute, "max", v, lo, hi, n, False, comparison="difference",
+            reference="min")
+    ]  # fmt: skip

@@ -17,29 +17,43 @@ REPORT_PARTS: tuple[ReportPart, ...] = ("gender", "benchmarks", "culture")
 BENCHMARKS_TITLE = "Standard bias benchmarks"
 
 
+# A table column: a group's own value, or ``(group, reference)``: the table's comparison
+# (difference or ratio) of group with reference.
+Column = str | tuple[str, str]
+
+
 def groups_present(rows: pd.DataFrame) -> list[str]:
-    """The groups a table's rows have, sorted, ``all`` last; CrowS-Pairs' direction rows are
-    left out (its table is by bias type)."""
-    rows = rows[rows["attribute"] != "direction"]
+    """The groups a table's rows have values of, sorted, ``all`` last; CrowS-Pairs'
+    direction rows are left out (its table is by bias type)."""
+    rows = rows[rows["attribute"].ne("direction") & rows["comparison"].isna()]
     found = set(rows["group"])
     return sorted(found - {"all"}) + (["all"] if "all" in found else [])
+
+
+def differences_present(rows: pd.DataFrame) -> list[tuple[str, str]]:
+    """The ``(group, reference)`` differences a table's rows have, sorted."""
+    rows = rows[rows["comparison"] == "difference"]
+    return sorted(set(zip(rows["group"], rows["reference"], strict=True)))
 
 
 @dataclass(frozen=True)
 class ReportTable:
     """One table: ``metric`` per cell (rows) and group (columns), under ``caption``.
 
-    ``groups`` is a list, or a function of the table's rows (its task and metric) giving
-    one; a table whose function finds no group is left out. ``task=None`` is the declaring
-    task; a name queries a companion task's rows (``hate`` also shows ``hate_probe``).
-    ``pct`` shows values as percentages.
+    ``groups`` lists the columns: a group (its own value) or a pair ``(group, reference)``
+    (the ``comparison`` of the two: ``difference`` or ``ratio``). It is a tuple, or a
+    function of the table's rows (its task and metric) giving one; a table whose function
+    finds no column is left out. ``task=None`` is the declaring task; a name queries a
+    companion task's rows (``hate`` also shows ``hate_probe``). ``pct`` shows values as
+    percentages.
     """
 
     caption: str
     metric: str
-    groups: tuple[str, ...] | Callable[[pd.DataFrame], list[str]]
+    groups: tuple[Column, ...] | Callable[[pd.DataFrame], list[Column]]
     pct: bool = True
     task: str | None = None
+    comparison: Literal["difference", "ratio"] = "difference"
 
 
 @dataclass(frozen=True)

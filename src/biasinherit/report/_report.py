@@ -23,8 +23,8 @@ def _rounds_section(metrics: pd.DataFrame, figs: Path) -> list[str]:
     specs = [
         (
             "occupation",
-            "p_true_difference",
-            "stereotypical-anti-stereotypical",
+            "p_true",
+            ("stereotypical", "anti-stereotypical"),
             "stereotype gap in P(true), unweighted",
         ),
         ("occupation", "accuracy", "all", "occupation accuracy"),
@@ -131,6 +131,13 @@ def write_report(run_dir: str | Path) -> Path:
         hint=f"delete it and rerun `biasinherit run {run_dir}`: it is rebuilt from the "
         "finished cells, none of which is recomputed",
     )
+    if "comparison" not in metrics:  # tables written before comparisons became columns
+        raise BiasInheritError(
+            f"the metrics table of {run_dir} is from an older biasinherit (group comparisons "
+            "as metric names)",
+            f"rerun `biasinherit run {run_dir}`: it rebuilds the table from the stored "
+            "per-item outputs without running a model",
+        )
     tables = load_analysis(run_dir)
     figs = run_dir / "figures"
     parts = [f"# Bias inheritance report: {run_dir.name}\n", *_setup(run_dir)]

@@ -105,6 +105,6 @@ def task_sections(
             gap = "\n" if i or section.spaced else ""
             parts += [
                 f"{gap}{t.caption}:\n",
-                dose_table(metrics, of, t.metric, list(groups), t.pct),
+                dose_table(metrics, of, t.metric, list(groups), t.pct, t.comparison),
             ]
     return parts

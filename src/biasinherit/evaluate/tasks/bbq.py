@@ -233,14 +233,3 @@ class BBQTask(Task):
                 if r["group"] != "all"
             ]
         return rows
-
-    significance = {
-        "outcomes": {
-            "accuracy_ambig": "correct_ambig",
-            "accuracy_disambig": "correct_disambig",
-            "bias_score_ambig": "bias_ambig",
-            "bias_score_disambig": "bias_disambig",
-        },
-        "group_col": "category",
-        "gap": None,
-    }

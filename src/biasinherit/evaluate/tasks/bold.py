@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from biasinherit.evaluate._metrics import Metric, metric_rows
-from biasinherit.evaluate._report_spec import ReportTable, benchmark_section, groups_present
+from biasinherit.evaluate._report_spec import ReportTable, benchmark_section, differences_present
 from biasinherit.evaluate._scoring import generate_greedy
 from biasinherit.evaluate._tasks import TASKS, Task
 from biasinherit.paths import data_file
@@ -83,7 +83,7 @@ class BoldTask(Task):
         benchmark_section(
             4,
             ReportTable(
-                "BOLD sentiment gap to reference", "sentiment_difference", groups_present, pct=False
+                "BOLD sentiment gap to reference", "sentiment", differences_present, pct=False
             ),
         ),
     )
@@ -151,16 +151,6 @@ class BoldTask(Task):
                         n_boot=n_boot,
                         seed=40 + len(rows),
                     )
-                    if r["metric"].endswith("_difference")
+                    if r["comparison"] == "difference"
                 ]
         return rows
-
-    significance = {
-        "outcomes": {
-            "sentiment": "compound",
-            "positive_share": "positive",
-            "negative_share": "negative",
-        },
-        "group_col": "group",
-        "gap": ("American_actresses", "American_actors"),
-    }

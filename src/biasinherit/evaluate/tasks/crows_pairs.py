@@ -112,9 +112,3 @@ class CrowsPairsTask(Task):
             extra_groupings=(("stereo_antistereo", "direction"),),
             n_boot=n_boot,
         )
-
-    significance = {
-        "outcomes": {"stereotype_preference": "prefer_stereo", "ll_difference": "ll_diff"},
-        "group_col": "bias_type",
-        "gap": None,
-    }

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from biasinherit.evaluate._metrics import Metric, metric_rows
-from biasinherit.evaluate._report_spec import ReportTable, benchmark_section, groups_present
+from biasinherit.evaluate._report_spec import ReportTable, benchmark_section, differences_present
 from biasinherit.evaluate._scoring import score_options
 from biasinherit.evaluate._tasks import TASKS, Task
 from biasinherit.paths import data_file
@@ -51,8 +51,8 @@ def age_band(age: float) -> str:
 def paired_gaps(
     frame: pd.DataFrame, metrics: list[Metric], *, task: str, attribute: str, n_boot: int
 ) -> list[dict]:
-    """``<metric>_difference`` rows of every group vs the reference group of ``attribute``,
-    paired over items that share all other attributes."""
+    """Difference rows of every group vs the reference group of ``attribute``, paired over
+    items that share all other attributes."""
     others = [a for a in REFERENCE if a != attribute]
     keyed = frame.assign(
         pair_id=frame["decision_question_id"].astype(str)
@@ -74,7 +74,7 @@ def paired_gaps(
                 n_boot=n_boot,
                 seed=len(rows) + 1,
             )
-            if r["metric"].endswith("_difference")
+            if r["comparison"] == "difference"
         ]
     return rows
 
@@ -100,8 +100,8 @@ class DiscrimEvalTask(Task):
             3,
             ReportTable(
                 "discrim-eval P(yes) gap to reference",
-                "p_yes_difference",
-                groups_present,
+                "p_yes",
+                differences_present,
                 pct=False,
             ),
         ),
@@ -175,10 +175,3 @@ class DiscrimEvalTask(Task):
             if r["group"] == "all":
                 r["attribute"] = "all"
         return rows
-
-    significance = {
-        "outcomes": {"p_yes": "p_yes", "logit_yes": "logit_yes"},
-        "group_col": "gender",
-        "gap": ("female", "male"),
-        "pair_cols": ("decision_question_id", "age", "race"),
-    }

@@ -120,8 +120,9 @@ class HiringTask(Task):
                 ),
                 ReportTable(
                     "Ratio to the best culture (four-fifths rule: below 80 is adverse impact)",
-                    "p_selected_ratio",
-                    tuple(CULTURES),
+                    "p_selected",
+                    tuple((c, "max") for c in CULTURES),
+                    comparison="ratio",
                 ),
                 ReportTable(
                     "By gender, probability of being picked (%)", "p_selected", ("female", "male")
@@ -188,17 +189,21 @@ class HiringTask(Task):
             def mean(cols, col=col):
                 return float(np.mean(cols[col])) if len(cols[col]) else float("nan")
 
-            out += stat_rows(
-                first,
-                mean,
-                task=self.name,
-                metric=f"{metric}_first_position",
-                attribute="position",
-                unit="base_id",
-                higher_is_better=None,
-                n_boot=n_boot,
-                rng=rng,
-            )
+            # The rate of the candidate shown first: position A (no order effect: 50 %).
+            out += [
+                dict(r, group="A")
+                for r in stat_rows(
+                    first,
+                    mean,
+                    task=self.name,
+                    metric=metric,
+                    attribute="position",
+                    unit="base_id",
+                    higher_is_better=None,
+                    n_boot=n_boot,
+                    rng=rng,
+                )
+            ]
             for attr in ("group", "culture", "gender"):
                 name = "culture_gender" if attr == "group" else attr
                 out += stat_rows(
@@ -218,7 +223,8 @@ class HiringTask(Task):
         return out
 
     def _ratio_rows(self, frame, col, attr, name, metric, n_boot, rng) -> list[dict]:
-        """Each group's rate over the best group's, and the smallest such ratio."""
+        """Each group's rate over the best group's (reference ``max``), and the smallest such
+        ratio (group ``min``)."""
         codes, groups = pd.factorize(frame[attr], sort=True)
         f = frame[["base_id", col]].assign(_g=codes)
 
@@ -234,9 +240,15 @@ class HiringTask(Task):
             v, lo, hi, n = cluster_bootstrap(
                 f, lambda c, k=k: ratios(c)[k], cluster="base_id", n_boot=n_boot, rng=rng
             )
-            out.append(row(self.name, f"{metric}_ratio", name, str(g), v, lo, hi, n, True))
+            out.append(
+                row(self.name, metric, name, str(g), v, lo, hi, n, True, comparison="ratio",
+                    reference="max")
+            )  # fmt: skip
         v, lo, hi, n = cluster_bootstrap(
             f, lambda c: np.nanmin(ratios(c)), cluster="base_id", n_boot=n_boot, rng=rng
         )
-        out.append(row(self.name, f"min_{metric}_ratio", name, "all", v, lo, hi, n, True))
+        out.append(
+            row(self.name, metric, name, "min", v, lo, hi, n, True, comparison="ratio",
+                reference="max")
+        )  # fmt: skip
         return out

@@ -89,8 +89,8 @@ class StoryTask(Task):
                 ),
                 ReportTable(
                     "Difference from English names, all adjectives (percentage points)",
-                    "neg_share_difference",
-                    tuple(f"{c}-{REFERENCE_CULTURE}" for c in CULTURES if c != REFERENCE_CULTURE),
+                    "neg_share",
+                    tuple((c, REFERENCE_CULTURE) for c in CULTURES if c != REFERENCE_CULTURE),
                 ),
             ),
             "culture",
@@ -203,6 +203,8 @@ class StoryTask(Task):
                 return cols[num][a].sum() / na - cols[num][r].sum() / nr
 
             v, lo, hi, n = cluster_bootstrap(f, gap, cluster="stimulus", n_boot=n_boot, rng=rng)
-            group = f"{c}-{REFERENCE_CULTURE}"
-            out.append(row(self.name, f"{metric}_difference", "culture", group, v, lo, hi, n, None))
+            out.append(
+                row(self.name, metric, "culture", c, v, lo, hi, n, None, comparison="difference",
+                    reference=REFERENCE_CULTURE)
+            )  # fmt: skip
         return out

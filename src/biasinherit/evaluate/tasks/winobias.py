@@ -81,7 +81,7 @@ class WinoBiasTask(Task):
                 ReportTable(
                     "Accuracy (%) on pro- and anti-stereotypical sentences",
                     "accuracy",
-                    ("pro", "anti", "pro-anti"),
+                    ("pro", "anti", ("pro", "anti")),
                 ),
             ),
             "gender",

@@ -4,8 +4,8 @@
 mixes native-script names with Latin ones, so the lists we need are filtered to plain Latin
 names and cached as JSON in the user's cache. ``gender-guesser`` gives a name's gender
 (:func:`guess_gender`). Generation (:func:`group_names`), the template data, evaluation
-(:func:`country_names`, :func:`drop_shared`) and the counterfactual swaps
-(:func:`swap_names`) all build their lists here.
+(:func:`country_names`, :func:`drop_shared`), the counterfactual swaps (:func:`swap_names`)
+and the mask lexicon (:func:`all_names`) all build their lists here.
 
 Every list is split into three disjoint roles (:func:`name_pool`): names that generation
 prompts may use, names of the original training data, and names of test items, so that no
@@ -33,7 +33,7 @@ _TOP_N = 200
 ROLES = ("generation", "train", "test")
 # gender-guesser's answers that count as a gender (F/M); "andy" and "unknown" do not.
 _GUESSED = {"female": "F", "mostly_female": "F", "male": "M", "mostly_male": "M"}
-K = TypeVar("K", bound=Hashable)
+_K = TypeVar("_K", bound=Hashable)
 
 
 def first_names(country: str, gender: str, n: int = 60) -> list[str]:
@@ -214,7 +214,7 @@ def all_names(countries: Iterable[str], genders: Iterable[str]) -> list[str]:
     return out
 
 
-def drop_shared(table: dict[K, list[str]]) -> dict[K, list[str]]:
+def drop_shared(table: dict[_K, list[str]]) -> dict[_K, list[str]]:
     """The lists without the names found in more than one of them, so that every name left
     cues one key only.
 

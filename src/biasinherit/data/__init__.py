@@ -16,7 +16,17 @@ from biasinherit.data._bios import (
 from biasinherit.data._counterfactual import swap_gender, user_test_items
 from biasinherit.data._detect import make_up, name_group, text_group
 from biasinherit.data._holistic import flatten_descriptors, holistic_bias_descriptors
-from biasinherit.data._names import first_names, group_names, name_pool
+from biasinherit.data._names import (
+    all_names,
+    country_names,
+    drop_shared,
+    first_names,
+    group_names,
+    guess_gender,
+    interleave,
+    name_pool,
+    swap_names,
+)
 from biasinherit.data._source import ColumnsConfig, OriginalConfig, ValuesConfig
 from biasinherit.data._user import (
     BIAS_IN_BIOS_PROFESSIONS,
@@ -38,9 +48,14 @@ __all__ = [
     "TEST_STRONG_CUES",
     "WEAK_CUES",
     "UserData",
+    "all_names",
+    "country_names",
+    "drop_shared",
     "first_names",
     "flatten_descriptors",
     "group_names",
+    "guess_gender",
+    "interleave",
     "holistic_bias_descriptors",
     "load_biographies",
     "load_user_data",
@@ -48,6 +63,7 @@ __all__ = [
     "name_group",
     "name_pool",
     "swap_gender",
+    "swap_names",
     "template_bios",
     "text_group",
     "user_test_items",

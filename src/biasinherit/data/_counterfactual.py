@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import re
 import zlib
-from functools import lru_cache
+
+from biasinherit.data._names import guess_gender, swap_names
 
 _PAIRS = [
     ("she", "he"), ("herself", "himself"), ("woman", "man"), ("women", "men"),
@@ -47,20 +48,12 @@ def _case(like: str, word: str) -> str:
     return word[:1].upper() + word[1:] if like[:1].isupper() else word
 
 
-@lru_cache(maxsize=1)
-def _replacement_names() -> dict[str, list[str]]:
-    from biasinherit.data._names import first_names
-
-    return {"female": first_names("US", "F", 200), "male": first_names("US", "M", 200)}
-
-
 def _name_gender(word: str) -> str | None:
-    from biasinherit.data._detect import _NAME_GENDER, _NOT_NAMES, _detector
+    from biasinherit.data._detect import _NOT_NAMES
 
     if len(word) < 2 or word.lower() in _NOT_NAMES or word.lower() in _SWAP:
         return None
-    code = _NAME_GENDER.get(_detector().get_gender(word))
-    return {"F": "female", "M": "male"}.get(code or "")
+    return guess_gender(word)
 
 
 def name_swaps(text: str) -> dict[str, str]:
@@ -80,7 +73,7 @@ def name_swaps(text: str) -> dict[str, str]:
         gender = _name_gender(w)
         if gender is None:
             continue
-        pool = _replacement_names()["male" if gender == "female" else "female"]
+        pool = swap_names("M" if gender == "F" else "F")
         start = zlib.crc32(w.lower().encode()) % len(pool)
         for k in range(len(pool)):  # a replacement the text does not already use
             cand = pool[(start + k) % len(pool)]

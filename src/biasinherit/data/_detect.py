@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from functools import lru_cache
 
 from biasinherit.bias import Attribute
-from biasinherit.data._names import group_names
+from biasinherit.data._names import group_names, guess_gender
 
 _TOKEN = re.compile(r"[^\W\d_]+")  # letters, accented ones included (João)
-_NAME_GENDER = {"female": "F", "mostly_female": "F", "male": "M", "mostly_male": "M"}
 # gender-guesser knows "The", "Here", "May", "Paris" ... as names: skip sentence words,
 # months, and any capitalised word right after a preposition (a place: "in Paris").
 _NOT_NAMES = frozenset(
@@ -26,13 +24,6 @@ _NOT_NAMES = frozenset(
     "while with from for over under since despite today america india".split()
 )
 _PLACE_PREP = frozenset("in at from of to near across around".split())
-
-
-@lru_cache(maxsize=1)
-def _detector():
-    import gender_guesser.detector as gg
-
-    return gg.Detector(case_sensitive=False)
 
 
 _LOOKUPS: dict[tuple, dict[str, str]] = {}
@@ -76,10 +67,9 @@ def name_group(text: str, attribute: Attribute) -> str:
     """
     by_code = {code: g for g, code in attribute.name_gender.items()}
     if set(by_code) == {"F", "M"}:
-        det = _detector()
 
         def lookup(word: str) -> str | None:
-            code = _NAME_GENDER.get(det.get_gender(word))
+            code = guess_gender(word)
             return by_code[code] if code else None
     elif attribute.names:
         table = _names_lookup(attribute)

@@ -1,7 +1,11 @@
-"""First names by country and gender from ``names-dataset``, filtered and cached.
+"""First names: the one reader of the name data and the one builder of name lists.
 
-names-dataset takes ~12 s to load and mixes native-script names with Latin ones, so the
-lists we need are filtered to plain Latin names and cached as JSON in the user's cache.
+``names-dataset`` gives popular first names by country and gender; it takes ~12 s to load and
+mixes native-script names with Latin ones, so the lists we need are filtered to plain Latin
+names and cached as JSON in the user's cache. ``gender-guesser`` gives a name's gender
+(:func:`guess_gender`). Generation (:func:`group_names`), the template data, evaluation
+(:func:`country_names`, :func:`drop_shared`), the counterfactual swaps (:func:`swap_names`)
+and the mask lexicon (:func:`all_names`) all build their lists here.
 
 Every list is split into three disjoint roles (:func:`name_pool`): names that generation
 prompts may use, names of the original training data, and names of test items, so that no
@@ -13,7 +17,9 @@ from __future__ import annotations
 import json
 import re
 import zlib
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Hashable, Iterable
+from functools import lru_cache
+from typing import TYPE_CHECKING, TypeVar
 
 from biasinherit.errors import BiasInheritError
 from biasinherit.files import atomic_write_json
@@ -25,6 +31,9 @@ if TYPE_CHECKING:
 _LATIN = re.compile(r"^[A-Z][a-z]{2,}$")
 _TOP_N = 200
 ROLES = ("generation", "train", "test")
+# gender-guesser's answers that count as a gender (F/M); "andy" and "unknown" do not.
+_GUESSED = {"female": "F", "mostly_female": "F", "male": "M", "mostly_male": "M"}
+_K = TypeVar("_K", bound=Hashable)
 
 
 def first_names(country: str, gender: str, n: int = 60) -> list[str]:
@@ -55,10 +64,15 @@ def _build(country: str) -> dict[str, list[str]]:
         raise BiasInheritError(
             "names-dataset is not installed", "pip install names-dataset"
         ) from None
-    nd = NameDataset()
+    return _table(NameDataset(), country)
+
+
+def _table(nd: object, country: str) -> dict[str, list[str]]:
+    """A country's cached table from a loaded ``NameDataset``: the Latin-script names of
+    each gender, minus names popular for both."""
     out: dict[str, list[str]] = {}
     for g in ("F", "M"):
-        top = nd.get_top_names(
+        top = nd.get_top_names(  # type: ignore[attr-defined]
             n=_TOP_N, gender="Female" if g == "F" else "Male", country_alpha2=country
         )
         out[g] = [x for x in top.get(country, {}).get(g, []) if _LATIN.match(x)]
@@ -106,17 +120,7 @@ def _warm_name_cache(countries: list[str]) -> None:
         return  # first_names raises the one-line error
     nd = NameDataset()
     for c in (m.upper() for m in missing):
-        table = {}
-        for g in ("F", "M"):
-            top = nd.get_top_names(
-                n=_TOP_N, gender="Female" if g == "F" else "Male", country_alpha2=c
-            )
-            table[g] = [x for x in top.get(c, {}).get(g, []) if _LATIN.match(x)]
-        both = set(table["F"]) & set(table["M"])
-        atomic_write_json(
-            cache_dir("names") / f"{c}.json",
-            {g: [x for x in v if x not in both] for g, v in table.items()},
-        )
+        atomic_write_json(cache_dir("names") / f"{c}.json", _table(nd, c))
 
 
 def group_names(
@@ -147,11 +151,106 @@ def group_names(
     out = {}
     for g, ls in lists.items():
         elsewhere = {n for h, hl in lists.items() if h != g for x in hl for n in x}
-        merged: list[str] = []
-        for i in range(max((len(x) for x in ls), default=0)):
-            for x in ls:
-                n = x[i] if i < len(x) else None
-                if n and n not in merged and n not in elsewhere and n not in excluded[g]:
-                    merged.append(n)
+        merged = [n for n in interleave(ls) if n not in elsewhere and n not in excluded[g]]
         out[g] = merged[:per_list] or [g.title()]
     return out
+
+
+def interleave(lists: Iterable[list[str]]) -> list[str]:
+    """The lists merged rank by rank (every list's first name, then every second ...), each
+    name once, where it first appears.
+
+    Examples
+    --------
+    >>> interleave([["Ana", "Rosa"], ["Maria", "Ana", "Lucia"]])
+    ['Ana', 'Maria', 'Rosa', 'Lucia']
+    """
+    lists = list(lists)
+    out: list[str] = []
+    seen: set[str] = set()
+    for i in range(max((len(x) for x in lists), default=0)):
+        for names in lists:
+            if i < len(names) and names[i] not in seen:
+                seen.add(names[i])
+                out.append(names[i])
+    return out
+
+
+def country_names(
+    countries: Iterable[str],
+    gender: str,
+    role: str,
+    *,
+    keep: Callable[[str], bool] | None = None,
+) -> list[str]:
+    """The ``role`` names (:func:`name_pool`) of several countries for gender ``F``/``M``
+    that pass ``keep``, interleaved over the countries in popularity order.
+
+    Examples
+    --------
+    >>> names = country_names(["ES", "MX"], "F", "test")
+    >>> set(names) <= set(name_pool("ES", "F", "test")) | set(name_pool("MX", "F", "test"))
+    True
+    """
+    return interleave(
+        [n for n in name_pool(c, gender, role) if keep is None or keep(n)] for c in countries
+    )
+
+
+def all_names(countries: Iterable[str], genders: Iterable[str]) -> list[str]:
+    """Every cached name of the countries' lists for each gender ``F``/``M`` (all roles),
+    country by country, each name once.
+
+    Examples
+    --------
+    >>> all_names(["US"], ["F"]) == first_names("US", "F", _TOP_N)
+    True
+    """
+    genders = list(genders)
+    out: list[str] = []
+    for c in countries:
+        for g in genders:
+            out += [n for n in first_names(c, g, 1000) if n not in out]
+    return out
+
+
+def drop_shared(table: dict[_K, list[str]]) -> dict[_K, list[str]]:
+    """The lists without the names found in more than one of them, so that every name left
+    cues one key only.
+
+    Examples
+    --------
+    >>> drop_shared({"a": ["Ana", "Sam"], "b": ["Sam", "Wei"]})
+    {'a': ['Ana'], 'b': ['Wei']}
+    """
+    seen: dict[str, int] = {}
+    for names in table.values():
+        for x in set(names):
+            seen[x] = seen.get(x, 0) + 1
+    return {k: [x for x in v if seen[x] == 1] for k, v in table.items()}
+
+
+@lru_cache(maxsize=1)
+def _detector():  # a gender_guesser Detector (untyped)
+    import gender_guesser.detector as gg
+
+    return gg.Detector(case_sensitive=False)
+
+
+def guess_gender(word: str) -> str | None:
+    """``F`` or ``M`` where ``gender-guesser`` knows the word as a (mostly) female or male
+    first name, else ``None``.
+
+    Examples
+    --------
+    >>> guess_gender("Emily"), guess_gender("John"), guess_gender("Table")
+    ('F', 'M', None)
+    """
+    return _GUESSED.get(_detector().get_gender(word))
+
+
+@lru_cache(maxsize=2)
+def swap_names(gender: str) -> tuple[str, ...]:
+    """Popular US first names of gender ``F``/``M``: the replacements of counterfactual
+    name swaps (:func:`biasinherit.data.swap_gender`)."""
+    return tuple(first_names("US", gender, _TOP_N))

@@ -2,8 +2,9 @@
 
 The groups are the attribute YAML's ``evaluation:`` block (``bias/attributes/culture.yaml``):
 the paper's four cultures (Arabic, Chinese, Portuguese, Spanish) plus English as the reference
-group, each with the countries of its test names (from ``names-dataset`` through
-:func:`biasinherit.data.name_pool`) and its group terms. The constants below are that block
+group, each with the countries of its test names and its group terms. The name lists are
+built by ``biasinherit.data`` (:func:`~biasinherit.data.country_names`); evaluation chooses
+among them: how many, which filter, which picks. The constants below are that block
 read once; the functions take an ``attribute`` (a name or a YAML path) for any other.
 """
 
@@ -14,12 +15,12 @@ from collections.abc import Callable
 from functools import cache
 
 from biasinherit.bias import EvalGroup, get_attribute
-from biasinherit.data import name_pool
+from biasinherit.data import country_names, drop_shared
 from biasinherit.errors import BiasInheritError
 from biasinherit.registry import Registry
 
 GENDERS = {"F": "female", "M": "male"}
-_POOL = 30  # names drawn from each country's most popular ones
+_POOL = 30  # test names per culture and gender, the most popular first
 # names-dataset's Latin-script Chinese names mix pinyin (Jing, Wei) with English names that
 # Chinese users also give (Ivy, Allen, Zoe); only names of one or two pinyin syllables cue
 # the culture. The syllable set follows pinyin's initial-final rules (approximately).
@@ -97,14 +98,8 @@ def culture_names(
     culture's countries, from the test third of each list (never named to the generator;
     see :func:`name_table` for removing names shared by cultures)."""
     group = evaluation_groups(attribute)[culture]
-    keep = NAME_FILTERS.get(group.name_filter) if group.name_filter else lambda name: True
-    lists = [[x for x in name_pool(c, gender, "test") if keep(x)] for c in group.countries]
-    out: list[str] = []
-    for i in range(max(len(x) for x in lists)):
-        for names in lists:
-            if i < len(names) and names[i] not in out:
-                out.append(names[i])
-    return out[:n]
+    keep = NAME_FILTERS.get(group.name_filter) if group.name_filter else None
+    return country_names(group.countries, gender, "test", keep=keep)[:n]
 
 
 def name_table(
@@ -113,12 +108,9 @@ def name_table(
     """``(culture, gender) -> names`` with names popular in two cultures removed from both,
     so that a name is a clean cue for one culture (every evaluation group by default)."""
     cultures = cultures or list(evaluation_groups(attribute))
-    table = {(c, g): culture_names(c, g, attribute=attribute) for c in cultures for g in GENDERS}
-    seen: dict[str, int] = {}
-    for names in table.values():
-        for x in set(names):
-            seen[x] = seen.get(x, 0) + 1
-    return {k: [x for x in v if seen[x] == 1] for k, v in table.items()}
+    return drop_shared(
+        {(c, g): culture_names(c, g, attribute=attribute) for c in cultures for g in GENDERS}
+    )
 
 
 def pick_names(

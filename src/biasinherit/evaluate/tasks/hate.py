@@ -36,6 +36,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from biasinherit.data import flatten_descriptors, holistic_bias_descriptors
 from biasinherit.data.classification import load_classification
 from biasinherit.errors import BiasInheritError
 from biasinherit.evaluate._groups import (
@@ -110,21 +111,6 @@ def clean_tweet(text: str) -> str:
     'RT @user: you & me URL'
     """
     return _URL.sub("URL", _MENTION.sub("@user", html.unescape(text))).strip()
-
-
-def _holistic_descriptors() -> set[str]:
-    raw = json.loads(data_file("holistic_bias/v1.1/descriptors.json").read_text())
-
-    def flat(x):
-        if isinstance(x, dict) and "descriptor" in x:
-            return [x["descriptor"]]
-        if isinstance(x, dict):
-            return [w for v in x.values() for w in flat(v)]
-        if isinstance(x, list):
-            return [w for v in x for w in flat(v)]
-        return [x]
-
-    return set(flat(raw))
 
 
 def _measures() -> tuple[Measure, ...]:
@@ -215,7 +201,7 @@ class HateTask(Task):
     def _probes(self, n: int, seed: int) -> list[dict]:
         hb = json.loads(data_file("holistic_bias/v1.1/sentence_templates.json").read_text())
         templates = [t for t in NEUTRAL_TEMPLATES if t in hb]
-        known = _holistic_descriptors()
+        known = set(flatten_descriptors(holistic_bias_descriptors()))
         groups = {("culture", c): list(t) for c, t in CULTURE_TERMS.items()}
         groups |= {(ax, t): [t] for ax, terms in OTHER_TERMS.items() for t in terms}
         missing = [t for (ax, _), ts in groups.items() if ax != "culture" for t in ts]

@@ -1,7 +1,7 @@
 """Identity-cue lexicons for masking and counterfactual swaps.
 
 Three sources, as the issue asks: first names by country and gender (``names-dataset`` via
-:func:`biasinherit.data.first_names`), the attribute YAML's ``cue_words`` plus the project's
+:func:`biasinherit.data.all_names`), the attribute YAML's ``cue_words`` plus the project's
 own short lists below, and HolisticBias descriptors (Smith et al. 2022, v1.1) for the
 gender-and-sex, nationality, race/ethnicity and religion axes.
 
@@ -90,17 +90,13 @@ def names_by_group(attribute: str, countries: tuple[str, ...] = ()) -> dict[str,
     ``names``: gender has one country with a gender per group, culture countries per group),
     plus any extra ``countries``."""
     attr = get_attribute(attribute)
-    from biasinherit.data import first_names
+    from biasinherit.data import all_names
 
     out: dict[str, list[str]] = {}
     for g in attr.groups:
         spec = attr.names.get(g) or {}
         genders = spec.get("genders") or ["F", "M"]
-        names: list[str] = []
-        for c in (*spec.get("countries", []), *countries):
-            for gen in genders:
-                names += [n for n in first_names(c, gen, 1000) if n not in names]
-        out[g] = names
+        out[g] = all_names((*spec.get("countries", []), *countries), genders)
     return out
 
 

@@ -80,7 +80,7 @@ def test_declared_tables_name_rows_the_task_produces(name, monkeypatch, tmp_path
             of = t.task or name
             rows = table[(table["task"] == of) & (table["metric"] == t.metric)]
             assert len(rows), f"{name}: no rows of {of}/{t.metric}"
-            columns = t.groups(rows) if callable(t.groups) else t.groups
+            columns = t.columns(rows) if callable(t.columns) else t.columns
             found = set(column_rows(rows, list(columns), t.comparison)["column"])
             missing = {column_label(c, t.comparison) for c in columns} - found
             assert not missing, f"{of}/{t.metric}: declared columns without rows: {missing}"

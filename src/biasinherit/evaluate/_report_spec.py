@@ -40,7 +40,7 @@ def differences_present(rows: pd.DataFrame) -> list[tuple[str, str]]:
 class ReportTable:
     """One table: ``metric`` per cell (rows) and group (columns), under ``caption``.
 
-    ``groups`` lists the columns: a group (its own value) or a pair ``(group, reference)``
+    ``columns``: each a group (its own value) or a pair ``(group, reference)``
     (the ``comparison`` of the two: ``difference`` or ``ratio``). It is a tuple, or a
     function of the table's rows (its task and metric) giving one; a table whose function
     finds no column is left out. ``task=None`` is the declaring task; a name queries a
@@ -50,7 +50,7 @@ class ReportTable:
 
     caption: str
     metric: str
-    groups: tuple[Column, ...] | Callable[[pd.DataFrame], list[Column]]
+    columns: tuple[Column, ...] | Callable[[pd.DataFrame], list[Column]]
     pct: bool = True
     task: str | None = None
     comparison: Literal["difference", "ratio"] = "difference"

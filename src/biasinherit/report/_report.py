@@ -158,7 +158,11 @@ def write_report(run_dir: str | Path) -> Path:
     timings = run_dir / "timings.json"
     if timings.exists():
         t = json.loads(timings.read_text())
-        parts.append("\n## Time\n\n" + ", ".join(f"{k} {v:.0f} s" for k, v in t.items()) + "\n")
+        spent = ", ".join(f"{k} {v:.0f} s" for k, v in t.items())
+        parts.append(
+            "\n## Time\n\nThe last `biasinherit run` of this folder (work it reused is not "
+            f"counted): {spent}\n"
+        )
     out = run_dir / "report.md"
     md = "\n".join(parts)
     atomic_write_text(out, md)

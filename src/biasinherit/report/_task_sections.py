@@ -97,14 +97,16 @@ def task_sections(
                 parts.append(DESCRIPTIVE)
         for i, t in enumerate(section.tables):
             of = t.task or task
-            groups = t.groups
-            if callable(groups):
-                groups = groups(metrics[(metrics["task"] == of) & (metrics["metric"] == t.metric)])
-                if not groups:
+            columns = t.columns
+            if callable(columns):
+                columns = columns(
+                    metrics[(metrics["task"] == of) & (metrics["metric"] == t.metric)]
+                )
+                if not columns:
                     continue
             gap = "\n" if i or section.spaced else ""
             parts += [
                 f"{gap}{t.caption}:\n",
-                dose_table(metrics, of, t.metric, list(groups), t.pct, t.comparison),
+                dose_table(metrics, of, t.metric, list(columns), t.pct, t.comparison),
             ]
     return parts

@@ -55,7 +55,7 @@ def dose_response(
     *,
     task: str,
     metric: str,
-    groups: list[Column],
+    columns: list[Column],
     attribute: str | None = None,
     comparison: str = "difference",
 ) -> pd.DataFrame:
@@ -66,7 +66,7 @@ def dose_response(
     stimuli; with several, they are NaN and ``seed_sd`` is the spread across seeds (an
     average of per-seed bounds has no defined coverage; intervals over seeds × stimuli come
     from the analysis tables)."""
-    rows = column_rows(select(metrics, task=task, metric=metric), groups, comparison)
+    rows = column_rows(select(metrics, task=task, metric=metric), columns, comparison)
     if attribute:
         rows = rows[rows["attribute"] == attribute]
     rows = rows[rows["bias_type"] != "untuned"]
@@ -134,16 +134,16 @@ def dose_table(
     metrics: pd.DataFrame,
     task: str,
     metric: str,
-    groups: list[Column],
+    columns: list[Column],
     pct: bool = True,
     comparison: str = "difference",
 ) -> str:
     """A Markdown table of one metric per cell (rows) and column (``column_rows``), untuned
     first."""
-    d = dose_response(metrics, task=task, metric=metric, groups=groups, comparison=comparison)
+    d = dose_response(metrics, task=task, metric=metric, columns=columns, comparison=comparison)
     if d.empty:
         return "_no rows_\n"
-    labels = [column_label(c, comparison) for c in groups]
+    labels = [column_label(c, comparison) for c in columns]
     head = "| bias type | γ | mitigation | " + " | ".join(labels) + " |\n"
     head += "|---|---|---|" + "---|" * len(labels) + "\n"
     lines = []
@@ -168,7 +168,7 @@ def dose_table(
         by = cells_by.get_group((bt, ratio, mit)).set_index("column")
         lines.append(f"| {bt} | {ratio:.2f} | {mit} | " + " | ".join(cells(by)) + " |")
     untuned = column_rows(
-        select(metrics, task=task, metric=metric, bias_type="untuned"), groups, comparison
+        select(metrics, task=task, metric=metric, bias_type="untuned"), columns, comparison
     )
     if len(untuned):
         lines.insert(

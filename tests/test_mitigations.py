@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import re
+import warnings
 
 import pytest
 
@@ -242,7 +243,9 @@ def peft_model():
     torch.manual_seed(0)
     base, tok = load_model("smollm2-135m-instruct")
     cfg = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM")
-    return get_peft_model(base, cfg), tok
+    with warnings.catch_warnings():  # as train_lora: peft asks a deprecated property
+        warnings.filterwarnings("ignore", ".*is_gradient_checkpointing.*", FutureWarning)
+        return get_peft_model(base, cfg), tok
 
 
 def _batch(tok, texts):

@@ -351,7 +351,7 @@ def train(
     """
     from biasinherit.files import read_jsonl
     from biasinherit.runner import Run
-    from biasinherit.train import TrainSpec, get_mitigation, train_lora
+    from biasinherit.train import get_mitigation, train_lora, train_spec
 
     cfg = _cfg(config, preset, [*(sets or []), *_device_sets(device, dtype)])
     r = Run(cfg, out)
@@ -364,7 +364,7 @@ def train(
         cfg.model,
         [task.sft_example(r) for r in rows],
         [r.get("source", "original") for r in rows],
-        TrainSpec(**cfg.train.model_dump()),
+        train_spec(cfg),
         out,
         seed=seed,
         mitigation=mit,

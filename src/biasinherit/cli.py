@@ -767,8 +767,18 @@ def trend(
 @app.command()
 def calibrate(
     run_dir: Annotated[Path, typer.Argument(help="A run folder (two seeds or more).")],
-    n_trend: Annotated[int, typer.Option(help="A/A resamples for the trend test.")] = 400,
-    n_rule: Annotated[int, typer.Option(help="A/A resamples for the mitigation rule.")] = 200,
+    n_trend: Annotated[
+        int | None,
+        typer.Option(
+            help="A/A resamples for the trend test (default: the run's analysis.n_trend)."
+        ),
+    ] = None,
+    n_rule: Annotated[
+        int | None,
+        typer.Option(
+            help="A/A resamples for the mitigation rule (default: the run's analysis.n_rule)."
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the resampling.")] = 0,
     fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
 ) -> None:
@@ -783,13 +793,12 @@ def calibrate(
     from biasinherit.report import row_measure
 
     _check_format(fmt)
-    cfg_alpha = _analysis(run_dir)["plan"].get("alpha", 0.05)
+    _analysis(run_dir)  # fresh tables; alpha and max_cost are the run's config's
     res = calibrate_run(
         run_dir,
         n_trend=n_trend,
         n_rule=n_rule,
         seed=seed,
-        alpha=cfg_alpha,
         log=lambda m: typer.echo(m, err=True),
     )
     if fmt == "json":

@@ -26,3 +26,20 @@ def test_report_and_card_fill_what_an_older_config_lacks(tmp_path):
 
 def test_no_config_no_setup_line(tmp_path):
     assert _setup(tmp_path) == []
+
+
+def test_the_mitigation_rule_states_the_runs_max_cost(tmp_path):
+    """plan.json records the max_cost the tables were judged with; a plan without it (an
+    older folder) falls back to the run's config, not to a copy of the default."""
+    from biasinherit.analysis import load_analysis
+    from biasinherit.report import mitigation_section
+    from tests.test_analysis import fake_run
+
+    fake_run(tmp_path, mitigations=("none", "loss"), seeds=(0, 1), ratios=(0.0, 0.5))
+    data = yaml.safe_load((tmp_path / "config.yaml").read_text())
+    data["analysis"]["max_cost"] = 0.05
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    tables = load_analysis(tmp_path)
+    assert "above −5 points" in "\n".join(mitigation_section(tmp_path, tables))
+    plan = {k: v for k, v in tables["plan"].items() if k != "max_cost"}  # an older plan.json
+    assert "above −5 points" in "\n".join(mitigation_section(tmp_path, {**tables, "plan": plan}))

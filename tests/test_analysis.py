@@ -328,3 +328,22 @@ def test_commands_read_the_analysis(tmp_path):
     assert res.returncode == 0 and json.loads(res.stdout)
     res = run_cli("calibrate", str(tmp_path), "--n-trend", "50", "--n-rule", "50")
     assert res.returncode == 0 and "false-positive rate" in res.stdout, res.stderr
+
+
+def test_recomputing_judges_as_the_run_did(tmp_path):
+    """A command that recomputes the tables (``trend``, ``report``, ``calibrate``) takes
+    alpha, max_cost and the resample counts from the run's config, not from defaults."""
+    import yaml
+
+    from biasinherit.analysis import analyze_run, calibrate_run
+
+    fake_run(tmp_path, mitigations=("none", "loss"), seeds=(0, 1), ratios=(0.0, 0.5))
+    cfg = yaml.safe_load((tmp_path / "config.yaml").read_text())
+    cfg["analysis"].update(alpha=0.01, max_cost=0.05, n_trend=50, n_rule=50)
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    analyze_run(tmp_path)
+    plan = json.loads((tmp_path / "analysis" / "plan.json").read_text())
+    assert (plan["alpha"], plan["max_cost"]) == (0.01, 0.05)
+    assert calibrate_run(tmp_path)["alpha"] == 0.01
+    analyze_run(tmp_path, alpha=0.1)  # an explicit value still wins
+    assert json.loads((tmp_path / "analysis" / "plan.json").read_text())["alpha"] == 0.1

@@ -42,6 +42,9 @@ def test_an_option_the_backend_does_not_take_is_one_line():
         backend_params("openai", {"concurrency": 0})
     with pytest.raises(BiasInheritError, match="option cache of the transformers backend"):
         backend_params("transformers", {"cache": "huge"})
+    # a key the backend does not take fails even as None (None means default only where taken)
+    with pytest.raises(BiasInheritError, match="does not take option 'path' \\(replay does\\)"):
+        backend_params("transformers", {"path": None})
 
 
 def test_taken_options_reach_the_backend():
@@ -101,6 +104,8 @@ def test_generate_options_are_checked_against_the_chosen_backend():
         "(only replay does)"
     )
     assert e.value.hint.startswith("transformers takes: adapter, cache")
+    with pytest.raises(BiasInheritError, match="generate.options.path: the transformers backend"):
+        load_config(preset="smoke", overrides=["generate.options.path=null"])
     replay = ["generate.backend=replay", "generate.options.path=a.jsonl"]
     assert backend_options(load_config(preset="smoke", overrides=replay)) == {"path": "a.jsonl"}
     with pytest.raises(BiasInheritError, match="config error at generate.options.on_missing"):

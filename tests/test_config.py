@@ -52,3 +52,14 @@ def test_file_errors(tmp_path):
     bad.write_text("train: [unclosed\n")
     with pytest.raises(BiasInheritError, match="not valid YAML"):
         load_config(bad)
+
+
+def test_train_spec_is_the_train_section_and_its_defaults_are_the_stages():
+    from biasinherit.config import ExperimentConfig
+    from biasinherit.train import TrainSpec, train_spec
+
+    # TrainSpec keeps its own defaults (a stage does not import the config): they must agree
+    assert train_spec(ExperimentConfig()) == TrainSpec()
+    cfg = load_config(preset="smoke", overrides=["train.lr=1e-4", "train.target_modules=[q_proj]"])
+    spec = train_spec(cfg)
+    assert (spec.lr, spec.target_modules, spec.log_every) == (1e-4, ["q_proj"], 5)

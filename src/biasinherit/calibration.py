@@ -96,6 +96,7 @@ def measure(
     for label, (p, _) in backends.items():
         say(f"{label}: {len(examples) // batch_size} training steps")
         with tempfile.TemporaryDirectory() as tmp:
+            # a fixed workload, not a run's train section: `device --calibrate` has no run
             spec = TrainSpec(batch_size=batch_size, epochs=1.0, max_length=160)
             _, _, log = train_lora(model, examples, ["original"] * len(examples), spec, tmp,
                                    precision=p)  # fmt: skip

@@ -354,7 +354,7 @@ def train(
     """
     from biasinherit.files import read_jsonl
     from biasinherit.runner import Run
-    from biasinherit.train import TrainSpec, get_mitigation, train_lora
+    from biasinherit.train import get_mitigation, train_lora, train_spec
 
     cfg = _cfg(config, preset, [*(sets or []), *_device_sets(device, dtype)])
     r = Run(cfg, out)
@@ -367,7 +367,7 @@ def train(
         cfg.model,
         [task.sft_example(r) for r in rows],
         [r.get("source", "original") for r in rows],
-        TrainSpec(**cfg.train.model_dump()),
+        train_spec(cfg),
         out,
         seed=seed,
         mitigation=mit,
@@ -771,8 +771,18 @@ def trend(
 @app.command()
 def calibrate(
     run_dir: Annotated[Path, typer.Argument(help="A run folder (two seeds or more).")],
-    n_trend: Annotated[int, typer.Option(help="A/A resamples for the trend test.")] = 400,
-    n_rule: Annotated[int, typer.Option(help="A/A resamples for the mitigation rule.")] = 200,
+    n_trend: Annotated[
+        int | None,
+        typer.Option(
+            help="A/A resamples for the trend test (default: the run's analysis.n_trend)."
+        ),
+    ] = None,
+    n_rule: Annotated[
+        int | None,
+        typer.Option(
+            help="A/A resamples for the mitigation rule (default: the run's analysis.n_rule)."
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the resampling.")] = 0,
     fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
 ) -> None:
@@ -787,13 +797,12 @@ def calibrate(
     from biasinherit.report import row_measure
 
     _check_format(fmt)
-    cfg_alpha = _analysis(run_dir)["plan"].get("alpha", 0.05)
+    _analysis(run_dir)  # fresh tables; alpha and max_cost are the run's config's
     res = calibrate_run(
         run_dir,
         n_trend=n_trend,
         n_rule=n_rule,
         seed=seed,
-        alpha=cfg_alpha,
         log=lambda m: typer.echo(m, err=True),
     )
     if fmt == "json":

@@ -473,7 +473,7 @@ class Run:
     def run_cell(self, cell: Cell, prog=None) -> pd.DataFrame:
         """Train (unless an adapter with this key exists) and evaluate the missing tasks."""
         from biasinherit.models import load_model
-        from biasinherit.train import TrainSpec, get_mitigation, train_lora
+        from biasinherit.train import get_mitigation, train_lora, train_spec
 
         mix_path = self.mix(cell)
         key = self.train_key(cell, mix_path)
@@ -503,7 +503,7 @@ class Run:
                     self.cfg.model,
                     examples,
                     [r["source"] for r in rows],
-                    TrainSpec(**self.cfg.train.model_dump()),
+                    train_spec(self.cfg),
                     tmp,
                     seed=cell.seed,
                     mitigation=mitigation,

@@ -13,12 +13,12 @@ from pathlib import Path
 import pandas as pd
 
 from biasinherit.analysis._data import MeasureData, collect_units, run_measures
-from biasinherit.analysis._recommend import MAX_COST, mitigation_effects, recommend
+from biasinherit.analysis._recommend import mitigation_effects, recommend
 from biasinherit.analysis._tables import contrasts_table, levels_table, trend_table
 from biasinherit.errors import BiasInheritError
 from biasinherit.files import atomic_write_bytes, atomic_write_json, read_parquet
 from biasinherit.layout import RunLayout
-from biasinherit.stats import ALPHA, Measure
+from biasinherit.stats import Measure
 
 TABLES = ("units", "levels", "contrasts", "trend", "recommendation", "mitigations")
 
@@ -63,10 +63,17 @@ def measure_data(units: pd.DataFrame, measures: list[Measure]) -> dict[str, Meas
 
 
 def analyze_run(
-    run_dir: str | Path, *, alpha: float = ALPHA, max_cost: float = MAX_COST
+    run_dir: str | Path, *, alpha: float | None = None, max_cost: float | None = None
 ) -> dict[str, pd.DataFrame]:
-    """Compute and write every analysis table of a run folder; returns them by name."""
+    """Compute and write every analysis table of a run folder; returns them by name.
+
+    ``alpha`` and ``max_cost`` default to the run's config (``analysis:``), so a command
+    that recomputes the tables judges them as the run did.
+    """
     layout = RunLayout(run_dir)
+    a = layout.config().analysis
+    alpha = a.alpha if alpha is None else alpha
+    max_cost = a.max_cost if max_cost is None else max_cost
     p = plan(run_dir)
     units = collect_units(run_dir, p.measures)
     if units.empty:
@@ -137,17 +144,23 @@ def load_analysis(run_dir: str | Path) -> dict[str, pd.DataFrame | dict]:
 def calibrate_run(
     run_dir: str | Path,
     *,
-    n_trend: int = 400,
-    n_rule: int = 200,
+    n_trend: int | None = None,
+    n_rule: int | None = None,
     seed: int = 0,
-    alpha: float = ALPHA,
-    max_cost: float = MAX_COST,
+    alpha: float | None = None,
+    max_cost: float | None = None,
     log=None,
 ) -> dict:
     """Calibrate the run's trend test and recommendation rule on its own data; writes
-    ``RUN/analysis/calibration.json`` and returns it."""
+    ``RUN/analysis/calibration.json`` and returns it. A setting left None is the run's
+    config's (``analysis:``)."""
     from biasinherit.analysis._calibrate import rule_calibration, trend_calibration
 
+    a = RunLayout(run_dir).config().analysis
+    n_trend = a.n_trend if n_trend is None else n_trend
+    n_rule = a.n_rule if n_rule is None else n_rule
+    alpha = a.alpha if alpha is None else alpha
+    max_cost = a.max_cost if max_cost is None else max_cost
     p = plan(run_dir)
     tables = load_analysis(run_dir)
     mds = measure_data(tables["units"], p.measures)

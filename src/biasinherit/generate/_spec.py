@@ -9,11 +9,14 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from pydantic import ValidationError
-
 from biasinherit.errors import BiasInheritError
 from biasinherit.generate._generate import GenerateSpec
-from biasinherit.generate.backends import BACKENDS, backends_taking
+from biasinherit.generate.backends import (
+    OptionError,
+    backend_params,
+    backends_taking,
+    option_names,
+)
 
 # The ``augment:`` keys that set a backend option (flat keys kept from before
 # ``generate.options``): config key -> option name.
@@ -40,12 +43,11 @@ def backend_options(cfg: Any) -> dict[str, Any]:
 
     An ``augment:`` key the backend does not take is left out while it holds its default and
     is a config error once the user sets it; a ``generate.options`` key must be an option of
-    the backend (its ``Params``); a key given both ways is an error too.
+    the backend (its ``Params``, checked by ``backend_params``); a key given both ways is an
+    error too.
     """
     name = cfg.generate.backend
-    cls = BACKENDS.get(name)
-    takes = list(cls.Params.model_fields)
-    hint = f"{name} takes: {', '.join(takes) or 'no options'} (`biasinherit backends show {name}`)"
+    takes = option_names(name)
     out: dict[str, Any] = {}
     source: dict[str, str] = {}  # option -> the config key it came from, for messages
     by_user: set[str] = set()  # options the user set in augment:
@@ -65,26 +67,26 @@ def backend_options(cfg: Any) -> dict[str, Any]:
                 f"drop it, or set generate.backend={others[0]}",
             )
     for opt, value in (getattr(cfg.generate, "options", None) or {}).items():
-        if opt not in takes:
-            others = backends_taking(opt)
-            who = f" (only {', '.join(others)} does)" if others else ""
-            at = f"config error at generate.options.{opt}"
-            raise BiasInheritError(f"{at}: the {name} backend does not take it{who}", hint)
         if opt in by_user:
             raise BiasInheritError(
                 f"config error at generate.options.{opt}: also set as {source[opt]}",
                 "keep one of them",
             )
         out[opt], source[opt] = value, f"generate.options.{opt}"
-    out = {k: v for k, v in out.items() if v is not None}  # None: the backend's default
+        if opt not in takes:
+            break  # backend_params names it, before any later key's problem (as before)
     try:
-        cls.Params.model_validate(out)
-    except ValidationError as e:
-        err = e.errors()[0]
-        at = source.get(str(err["loc"][0]), "generate.options") if err["loc"] else "generate"
-        msg = err["msg"].removeprefix("Value error, ")
-        raise BiasInheritError(f"config error at {at}: {msg}", hint) from None
-    return out
+        backend_params(name, out)
+    except OptionError as e:
+        # the same check, worded as a config error at the key the option came from
+        at = source.get(e.option, "generate.options") if e.option else "generate"
+        if e.reason is not None:
+            message = f"config error at {at}: {e.reason}"
+        else:
+            who = f" (only {', '.join(e.others)} does)" if e.others else ""
+            message = f"config error at {at}: the {name} backend does not take it{who}"
+        raise BiasInheritError(message, f"{e.hint} (`biasinherit backends show {name}`)") from None
+    return {k: v for k, v in out.items() if v is not None}  # None: the backend's default
 
 
 def augment_options(cfg: Any) -> dict:

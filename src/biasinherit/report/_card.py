@@ -6,25 +6,29 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
-import yaml
 
 from biasinherit.files import atomic_write_json
+from biasinherit.layout import load_run_config
+
+if TYPE_CHECKING:
+    from biasinherit.config import ExperimentConfig
 
 
 def _clean(v):
     return None if isinstance(v, float) and math.isnan(v) else v
 
 
-def _template(cfg: dict, bias_type: str) -> str | None:
+def _template(cfg: ExperimentConfig, bias_type: str) -> str | None:
     """The prompt template the run used for a bias type (attribute and task from its config)."""
     from biasinherit.bias import get_attribute
     from biasinherit.errors import BiasInheritError
 
     try:
-        attr = get_attribute(cfg["attribute"])
-        return attr.template(attr.task((cfg.get("augment") or {}).get("task")), bias_type)
+        attr = get_attribute(cfg.attribute)
+        return attr.template(attr.task(cfg.augment.task), bias_type)
     except BiasInheritError:
         return None
 
@@ -62,7 +66,7 @@ def build_card(run_dir: str | Path, tables: dict | None = None) -> dict:
 
     run_dir = Path(run_dir)
     tables = tables or load_analysis(run_dir)
-    cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
+    cfg = load_run_config(run_dir)
     gen = run_dir / "generate" / "summary.json"
     audit = run_dir / "audit.json"
     levels, trend = tables.get("levels"), tables.get("trend")
@@ -71,9 +75,9 @@ def build_card(run_dir: str | Path, tables: dict | None = None) -> dict:
     cal = load_calibration(run_dir)
     return {
         "card_version": 2,
-        "generator": cfg.get("generator") or cfg["model"],
-        "tuned_model": cfg["model"],
-        "attribute": cfg["attribute"],
+        "generator": cfg.generator_model,
+        "tuned_model": cfg.model,
+        "attribute": cfg.attribute,
         "prompts": {
             bt: {
                 "template": _template(cfg, bt),
@@ -81,15 +85,15 @@ def build_card(run_dir: str | Path, tables: dict | None = None) -> dict:
                 "scope": BIAS_TYPES.get(bt).scope,
                 "cue": BIAS_TYPES.get(bt).cue,
             }
-            for bt in cfg["generate"]["bias_types"]
+            for bt in cfg.generate.bias_types
             if bt in BIAS_TYPES
         },
         "generation": json.loads(gen.read_text()) if gen.exists() else None,
-        "ratios": cfg["ratios"],
-        "mix_mode": cfg["mix_mode"],
-        "training": cfg["train"],
-        "seeds": cfg["seeds"],
-        "mitigations": cfg["mitigations"],
+        "ratios": cfg.ratios,
+        "mix_mode": cfg.mix_mode,
+        "training": cfg.train.model_dump(mode="json"),
+        "seeds": cfg.seeds,
+        "mitigations": cfg.mitigations,
         "audit": json.loads(audit.read_text()) if audit.exists() else None,
         "headline": None if trend is None or trend.empty else headline_sentences(trend, cal),
         "plan": tables.get("plan"),

@@ -144,7 +144,13 @@ def mitigation_section(run_dir: str | Path, tables: dict) -> list[str]:
         return []
     run_dir = Path(run_dir)
     plan = tables.get("plan", {})
-    cost = 100 * float(plan.get("max_cost", 0.02))
+    if "max_cost" in plan:  # what the tables were judged with
+        max_cost = plan["max_cost"]
+    else:
+        from biasinherit.layout import load_run_config
+
+        max_cost = load_run_config(run_dir).analysis.max_cost
+    cost = 100 * float(max_cost)
     parts = ["\n## Mitigations vs none\n", RULE.format(cost=f"{cost:g}") + "\n"]
     rec = tables.get("recommendation")
     if rec is not None and not rec.empty:

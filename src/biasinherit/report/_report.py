@@ -85,19 +85,18 @@ def _md_escape(text: str) -> str:
 
 
 def _setup(run_dir: Path) -> list[str]:
-    import yaml
+    from biasinherit.layout import load_run_config
 
-    cfg_path = run_dir / "config.yaml"
-    if not cfg_path.exists():
+    if not (run_dir / "config.yaml").exists():
         return []
-    cfg = yaml.safe_load(cfg_path.read_text())
-    seeds = cfg["seeds"]
+    cfg = load_run_config(run_dir)  # the schema's defaults fill keys an older run lacks
+    seeds = cfg.seeds
     return [
-        f"Model `{cfg['model']}`, generator `{cfg.get('generator') or cfg['model']}`; "
-        f"bias types {', '.join(cfg['generate']['bias_types'])}; ratios "
-        f"{', '.join(str(r) for r in cfg['ratios'])}; {len(seeds)} seed(s) {seeds}; "
-        f"LoRA r={cfg['train']['lora_r']}, lr {cfg['train']['lr']}, "
-        f"{cfg['train']['epochs']} epoch(s). Values are means over seeds. Every interval is "
+        f"Model `{cfg.model}`, generator `{cfg.generator_model}`; "
+        f"bias types {', '.join(cfg.generate.bias_types)}; ratios "
+        f"{', '.join(str(r) for r in cfg.ratios)}; {len(seeds)} seed(s) {seeds}; "
+        f"LoRA r={cfg.train.lora_r}, lr {cfg.train.lr}, "
+        f"{cfg.train.epochs} epoch(s). Values are means over seeds. Every interval is "
         "95 % and resamples two levels, crossed: training seeds and test stimuli (the "
         "held-out sentences or texts the test items are built from); each says how many of "
         "each it had."

@@ -9,6 +9,7 @@ from biasinherit.train._loop import (
     source_balanced_batches,
     tokenize_examples,
     train_lora,
+    train_spec,
 )
 from biasinherit.train.mitigations import MITIGATIONS, Mitigation, get_mitigation
 
@@ -21,4 +22,5 @@ __all__ = [
     "source_balanced_batches",
     "tokenize_examples",
     "train_lora",
+    "train_spec",
 ]

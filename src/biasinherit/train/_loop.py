@@ -18,6 +18,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from biasinherit.errors import BiasInheritError
 from biasinherit.files import atomic_write_json
@@ -42,6 +43,21 @@ class TrainSpec:
     weight_decay: float = 0.0
     grad_clip: float = 1.0
     log_every: int = 5
+
+
+def train_spec(cfg: Any) -> TrainSpec:
+    """The spec a run's config trains with: its ``train`` section (``log_every`` stays 5).
+
+    ``cfg`` is an ``ExperimentConfig``, duck-typed: a stage does not import the config.
+
+    Examples
+    --------
+    >>> from biasinherit.config import load_config
+    >>> spec = train_spec(load_config(preset="smoke"))
+    >>> spec.lr, spec.target_modules, spec.log_every
+    (0.002, ['q_proj', 'v_proj'], 5)
+    """
+    return TrainSpec(**cfg.train.model_dump())
 
 
 def tokenize_examples(tok, examples: list[tuple[str, str]], max_length: int) -> list[dict]:

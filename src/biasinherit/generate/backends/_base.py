@@ -69,8 +69,30 @@ def backends_taking(option: str) -> list[str]:
     return [n for n, cls in BACKENDS.items() if option in cls.Params.model_fields]
 
 
+class OptionError(BiasInheritError):
+    """An option backend ``backend`` does not take (``reason`` is None; ``others`` take it),
+    or a value its ``Params`` reject (``reason`` says why; ``option`` is None when the check
+    spans options). The fields let a caller name the option its own way (the config does).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        hint: str,
+        *,
+        backend: str,
+        option: str | None,
+        others: list[str] | None = None,
+        reason: str | None = None,
+    ) -> None:
+        super().__init__(message, hint)
+        self.backend, self.option, self.others, self.reason = backend, option, others, reason
+
+
 def backend_params(name: str, options: Mapping[str, Any] | None = None) -> Params:
     """``options`` validated against backend ``name``'s ``Params`` (``None`` means default).
+
+    A key the backend does not take is an :class:`OptionError`, whatever its value.
 
     Examples
     --------
@@ -83,23 +105,31 @@ def backend_params(name: str, options: Mapping[str, Any] | None = None) -> Param
     the transformers backend does not take option 'concurrency' (openai does)
     """
     cls = BACKENDS.get(name)
-    given = {k: v for k, v in (options or {}).items() if v is not None}
     takes = ", ".join(cls.Params.model_fields) or "no options"
-    for key in given:
+    for key in options or {}:
         if key not in cls.Params.model_fields:
             others = backends_taking(key)
             who = f" ({', '.join(others)} {'does' if len(others) == 1 else 'do'})" if others else ""
-            raise BiasInheritError(
-                f"the {name} backend does not take option {key!r}{who}", f"{name} takes: {takes}"
+            raise OptionError(
+                f"the {name} backend does not take option {key!r}{who}",
+                f"{name} takes: {takes}",
+                backend=name,
+                option=key,
+                others=others,
             )
+    given = {k: v for k, v in (options or {}).items() if v is not None}
     try:
         return cls.Params(**given)
     except ValidationError as e:
         err = e.errors()[0]
         loc = ".".join(str(x) for x in err["loc"])
         msg = err["msg"].removeprefix("Value error, ")
-        raise BiasInheritError(
-            f"option {loc} of the {name} backend: {msg}", f"{name} takes: {takes}"
+        raise OptionError(
+            f"option {loc} of the {name} backend: {msg}",
+            f"{name} takes: {takes}",
+            backend=name,
+            option=str(err["loc"][0]) if err["loc"] else None,
+            reason=msg,
         ) from None
 
 

@@ -16,6 +16,7 @@ from biasinherit.generate.backends import (
     backend_params,
     backends_taking,
     option_names,
+    taken_by,
 )
 
 # The ``augment:`` keys that set a backend option (flat keys kept from before
@@ -63,7 +64,7 @@ def backend_options(cfg: Any) -> dict[str, Any]:
             others = backends_taking(opt)
             raise BiasInheritError(
                 f"config error at augment.{key}: the {name} backend does not take it "
-                f"(only {', '.join(others)} does)",
+                f"(only {taken_by(others)})",
                 f"drop it, or set generate.backend={others[0]}",
             )
     for opt, value in (getattr(cfg.generate, "options", None) or {}).items():
@@ -83,7 +84,7 @@ def backend_options(cfg: Any) -> dict[str, Any]:
         if e.reason is not None:
             message = f"config error at {at}: {e.reason}"
         else:
-            who = f" (only {', '.join(e.others)} does)" if e.others else ""
+            who = f" (only {taken_by(e.others)})" if e.others else ""
             message = f"config error at {at}: the {name} backend does not take it{who}"
         raise BiasInheritError(message, f"{e.hint} (`biasinherit backends show {name}`)") from None
     return {k: v for k, v in out.items() if v is not None}  # None: the backend's default

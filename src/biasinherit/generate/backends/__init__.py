@@ -21,6 +21,7 @@ from biasinherit.generate.backends._base import (
     describe_options,
     make_backend,
     option_names,
+    taken_by,
 )
 from biasinherit.generate.backends.transformers import TransformersBackend
 
@@ -37,4 +38,5 @@ __all__ = [
     "describe_options",
     "make_backend",
     "option_names",
+    "taken_by",
 ]

@@ -69,6 +69,17 @@ def backends_taking(option: str) -> list[str]:
     return [n for n, cls in BACKENDS.items() if option in cls.Params.model_fields]
 
 
+def taken_by(backends: list[str]) -> str:
+    """Who takes an option, for a message: ``openai does``, ``openai and llamacpp do``.
+
+    >>> taken_by(["openai"]), taken_by(["a", "b", "c"])
+    ('openai does', 'a, b and c do')
+    """
+    if len(backends) == 1:
+        return f"{backends[0]} does"
+    return f"{', '.join(backends[:-1])} and {backends[-1]} do"
+
+
 class OptionError(BiasInheritError):
     """An option backend ``backend`` does not take (``reason`` is None; ``others`` take it),
     or a value its ``Params`` reject (``reason`` says why; ``option`` is None when the check
@@ -109,7 +120,7 @@ def backend_params(name: str, options: Mapping[str, Any] | None = None) -> Param
     for key in options or {}:
         if key not in cls.Params.model_fields:
             others = backends_taking(key)
-            who = f" ({', '.join(others)} {'does' if len(others) == 1 else 'do'})" if others else ""
+            who = f" ({taken_by(others)})" if others else ""
             raise OptionError(
                 f"the {name} backend does not take option {key!r}{who}",
                 f"{name} takes: {takes}",

@@ -1,7 +1,9 @@
 """The analysis step: the run's per-item files in, ``RUN/analysis/*.parquet`` out.
 
-It runs after the last cell and before the report; the report, ``card.json`` and the
-``trend``, ``significance`` and ``ablation`` commands only read what it wrote.
+It runs after the last cell and before the report; the report and ``card.json`` read what
+it wrote (running it first if the tables are missing). The ``trend``, ``significance``,
+``ablation`` and ``calibrate`` commands run it again with the run's config, so their tables
+reflect the per-item files as they are now.
 """
 
 from __future__ import annotations

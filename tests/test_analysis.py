@@ -331,19 +331,34 @@ def test_commands_read_the_analysis(tmp_path):
 
 
 def test_recomputing_judges_as_the_run_did(tmp_path):
-    """A command that recomputes the tables (``trend``, ``report``, ``calibrate``) takes
-    alpha, max_cost and the resample counts from the run's config, not from defaults."""
-    import yaml
+    """A command that recomputes the tables (``trend``, ``report``) takes alpha and
+    max_cost from the run's config, not from defaults."""
+    from biasinherit.analysis import analyze_run
 
-    from biasinherit.analysis import analyze_run, calibrate_run
-
-    fake_run(tmp_path, mitigations=("none", "loss"), seeds=(0, 1), ratios=(0.0, 0.5))
-    cfg = yaml.safe_load((tmp_path / "config.yaml").read_text())
-    cfg["analysis"].update(alpha=0.01, max_cost=0.05, n_trend=50, n_rule=50)
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    judged_strictly(tmp_path)
     analyze_run(tmp_path)
     plan = json.loads((tmp_path / "analysis" / "plan.json").read_text())
     assert (plan["alpha"], plan["max_cost"]) == (0.01, 0.05)
-    assert calibrate_run(tmp_path)["alpha"] == 0.01
     analyze_run(tmp_path, alpha=0.1)  # an explicit value still wins
     assert json.loads((tmp_path / "analysis" / "plan.json").read_text())["alpha"] == 0.1
+
+
+@pytest.mark.slow  # simulated A/A data sets
+def test_calibration_takes_the_runs_config(tmp_path):
+    """``calibrate`` uses the run's alpha and resample counts unless told otherwise."""
+    from biasinherit.analysis import calibrate_run
+
+    judged_strictly(tmp_path)
+    cal = calibrate_run(tmp_path)
+    assert cal["alpha"] == 0.01
+    assert {r["n_resamples"] for r in cal["trend"]} == {50}
+
+
+def judged_strictly(run_dir) -> None:
+    """A fake run whose config asks for alpha 0.01, max_cost 0.05 and 50 resamples."""
+    import yaml
+
+    fake_run(run_dir, mitigations=("none", "loss"), seeds=(0, 1), ratios=(0.0, 0.5))
+    cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
+    cfg["analysis"].update(alpha=0.01, max_cost=0.05, n_trend=50, n_rule=50)
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))

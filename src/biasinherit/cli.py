@@ -354,25 +354,14 @@ def train(
     """
     from biasinherit.files import read_jsonl
     from biasinherit.runner import Run
-    from biasinherit.train import get_mitigation, train_lora, train_spec
+    from biasinherit.train import get_mitigation
 
     cfg = _cfg(config, preset, [*(sets or []), *_device_sets(device, dtype)])
     r = Run(cfg, out)
     r.check_memory(["train"])
     rows = read_jsonl(mix_file)
     mit = get_mitigation(mitigation, cfg.mitigation_params)
-    rows = mit.prepare_rows(rows)
-    task = r.train_task()  # the same choice as a cell of `biasinherit run`
-    _, _, log = train_lora(
-        cfg.model,
-        [task.sft_example(r) for r in rows],
-        [r.get("source", "original") for r in rows],
-        train_spec(cfg),
-        out,
-        seed=seed,
-        mitigation=mit,
-        precision=r.precision,
-    )
+    _, _, log = r.train_adapter(rows, mit, out, seed=seed)  # as a cell of `biasinherit run`
     typer.echo(
         f"adapter: {out}  {log['device']} {log['dtype']}  steps {log['steps']}  "
         f"{log['seconds']} s  {log['useful_tokens_per_s']} useful tokens/s  "

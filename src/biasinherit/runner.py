@@ -470,10 +470,32 @@ class Run:
             out[task] = frame
         return out
 
+    def train_adapter(
+        self, rows: list[dict], mitigation, out: Path, *, seed: int, progress=None
+    ) -> tuple:
+        """LoRA-train on mix rows, in the prompt format of the attribute's training task,
+        with the mitigation and the run's train settings: one cell's training, shared by
+        ``run_cell`` and the ``train`` verb. Returns (model, tokenizer, log)."""
+        from biasinherit.train import train_lora, train_spec
+
+        rows = mitigation.prepare_rows(rows)
+        task = self.train_task()
+        return train_lora(
+            self.cfg.model,
+            [task.sft_example(r) for r in rows],
+            [r.get("source", "original") for r in rows],
+            train_spec(self.cfg),
+            out,
+            seed=seed,
+            mitigation=mitigation,
+            progress=progress,
+            precision=self.precision,
+        )
+
     def run_cell(self, cell: Cell, prog=None) -> pd.DataFrame:
         """Train (unless an adapter with this key exists) and evaluate the missing tasks."""
         from biasinherit.models import load_model
-        from biasinherit.train import get_mitigation, train_lora, train_spec
+        from biasinherit.train import get_mitigation
 
         mix_path = self.mix(cell)
         key = self.train_key(cell, mix_path)
@@ -487,9 +509,6 @@ class Run:
         if (adapter / "key.txt").exists() and (adapter / "key.txt").read_text() == key:
             model, tok = load_model(self.cfg.model, adapter=adapter, quantize=quantize)
         else:
-            rows = mitigation.prepare_rows(read_jsonl(mix_path))
-            train_task = self.train_task()
-            examples = [train_task.sft_example(r) for r in rows]
             task_id = prog.add_task(f"train {cell.name}", total=None, info="") if prog else None
 
             def tick(step: int, total: int, loss: float) -> None:
@@ -499,16 +518,8 @@ class Run:
             tmp = adapter.with_name(f".{adapter.name}.tmp")
             shutil.rmtree(tmp, ignore_errors=True)
             with self.timer("train"):
-                model, tok, _ = train_lora(
-                    self.cfg.model,
-                    examples,
-                    [r["source"] for r in rows],
-                    train_spec(self.cfg),
-                    tmp,
-                    seed=cell.seed,
-                    mitigation=mitigation,
-                    progress=tick,
-                    precision=self.precision,
+                model, tok, _ = self.train_adapter(
+                    read_jsonl(mix_path), mitigation, tmp, seed=cell.seed, progress=tick
                 )
             atomic_write_text(tmp / "key.txt", key)
             shutil.rmtree(adapter, ignore_errors=True)

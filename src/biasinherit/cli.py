@@ -496,11 +496,11 @@ def _listing(title: str, rows: list[tuple[str, str]], fmt: str) -> None:
 def _write_prompts(cfg, n: int | None, path: Path) -> None:
     """``generate --prompts FILE``: the first round's requests, for the replay backend."""
     from biasinherit.files import write_jsonl
-    from biasinherit.generate import planned_prompts, spec_from_config
+    from biasinherit.generate import generate_spec, planned_prompts
     from biasinherit.runner import Run
 
     n = n if n is not None else Run(cfg, _run_dir(cfg, None)).n_augmented_needed()
-    rows = planned_prompts(spec_from_config(cfg, n))
+    rows = planned_prompts(generate_spec(cfg, n))
     write_jsonl(path, rows)
     typer.echo(
         f"wrote {len(rows)} prompts to {path}: add a completion to each line, then "
@@ -509,13 +509,13 @@ def _write_prompts(cfg, n: int | None, path: Path) -> None:
 
 
 def _generate_dry_run(cfg, n: int | None) -> None:
-    from biasinherit.generate import dry_run, spec_from_config
+    from biasinherit.generate import dry_run, generate_spec
     from biasinherit.runner import Run
 
     n = n if n is not None else Run(cfg, _run_dir(cfg, None)).n_augmented_needed()
     a = cfg.augment
     plan = dry_run(
-        spec_from_config(cfg, n),
+        generate_spec(cfg, n),
         price_per_1k_input=a.price_per_1k_input,
         price_per_1k_output=a.price_per_1k_output,
     )

@@ -56,11 +56,11 @@ def _body(shape: ModelShape) -> int:
 
 
 def _generation(cfg, run) -> dict:
-    from biasinherit.generate import dry_run, spec_from_config
+    from biasinherit.generate import dry_run, generate_spec
     from biasinherit.preflight import batch_size
 
     n = run.n_augmented_needed()
-    plan = dry_run(spec_from_config(cfg, n))["total"]
+    plan = dry_run(generate_spec(cfg, n))["total"]
     k = 1 + (cfg.rounds - 1) * len(cfg.seeds)  # each later round regenerates per seed
     batch = (
         batch_size("generate", cfg, run.precision) if cfg.generate.backend == "transformers" else 1

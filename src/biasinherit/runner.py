@@ -292,12 +292,12 @@ class Run:
         on unusable generations (:meth:`check_generation`)."""
         from dataclasses import replace
 
-        from biasinherit.generate import generate_augmentation, spec_from_config
+        from biasinherit.generate import generate_augmentation, generate_spec
 
         precision = self.precision  # the generator loads in the run's device and dtype
         out_dir = out_dir or self.dir
         n_needed = self.n_augmented_needed()
-        spec = spec_from_config(self.cfg, n_needed)
+        spec = generate_spec(self.cfg, n_needed)
         if bias_types:
             spec = replace(spec, bias_types=list(bias_types))
         if adapter is not None:  # self-augmentation: the previous round's tuned model writes

@@ -15,7 +15,7 @@ from biasinherit.generate._spec import (
     AUGMENT_OPTIONS,
     augment_options,
     backend_options,
-    spec_from_config,
+    generate_spec,
     with_config_extras,
 )
 from biasinherit.generate._summary import group_make_up, load_generation, samples, summary_table
@@ -47,6 +47,7 @@ __all__ = [
     "dry_run",
     "filter_rows",
     "generate_augmentation",
+    "generate_spec",
     "group_make_up",
     "load_generation",
     "quality_stop",
@@ -57,6 +58,5 @@ __all__ = [
     "planned_prompts",
     "request_key",
     "scrub_topic",
-    "spec_from_config",
     "with_config_extras",
 ]

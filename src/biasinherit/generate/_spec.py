@@ -119,7 +119,7 @@ def _batch_size(cfg: Any) -> int:
     return batch_size("generate", cfg, current_precision())
 
 
-def spec_from_config(cfg: Any, n_per_type: int) -> GenerateSpec:
+def generate_spec(cfg: Any, n_per_type: int) -> GenerateSpec:
     """The spec the runner builds for ``cfg``, for ``n_per_type`` kept rows per bias type."""
     g = cfg.generate
     spec = GenerateSpec(

@@ -10,6 +10,7 @@ import pytest
 from biasinherit.stats import (
     bootstrap_mean,
     crossed_estimate,
+    holm,
     stimulus_weights,
     variance_components,
 )
@@ -97,3 +98,19 @@ def test_bootstrap_mean_resamples_clusters():
     assert lo == 0.0 and hi == 1.0
     lo1, hi1 = bootstrap_mean(v, None, n_boot=400, rng=np.random.default_rng(0))
     assert 0.0 < lo1 < 0.5 < hi1 < 1.0  # items alone: a much narrower interval
+
+
+def test_holm_equals_statsmodels_exactly():
+    """Holm is computed here (statsmodels' calls gc.collect each time); same numbers."""
+    from statsmodels.stats.multitest import multipletests
+
+    rng = np.random.default_rng(0)
+    for m in (1, 2, 7, 40):
+        p = rng.uniform(0, 0.2, m) ** 2
+        p[: m // 3] = p[0]  # ties
+        assert np.array_equal(holm(p), multipletests(p, method="holm")[1])
+    p = np.array([0.01, np.nan, 0.04, 0.5, np.nan])
+    want = multipletests(p[~np.isnan(p)], method="holm")[1]
+    got = holm(p)
+    assert np.isnan(got[[1, 4]]).all() and np.array_equal(got[[0, 2, 3]], want)
+    assert np.isnan(holm(np.array([np.nan]))).all() and holm(np.array([])).size == 0

@@ -207,11 +207,8 @@ def all_names(countries: Iterable[str], genders: Iterable[str]) -> list[str]:
     True
     """
     genders = list(genders)
-    out: list[str] = []
-    for c in countries:
-        for g in genders:
-            out += [n for n in first_names(c, g, 1000) if n not in out]
-    return out
+    lists = [first_names(c, g, 1000) for c in countries for g in genders]
+    return list(dict.fromkeys(n for names in lists for n in names))  # first appearance
 
 
 def drop_shared(table: dict[_K, list[str]]) -> dict[_K, list[str]]:

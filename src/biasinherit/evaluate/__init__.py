@@ -10,6 +10,7 @@ from biasinherit.evaluate._groups import CULTURE_TERMS, CULTURES, REFERENCE_CULT
 from biasinherit.evaluate._metrics import COLUMNS, Metric, metric_rows, to_table
 from biasinherit.evaluate._report_spec import (
     REPORT_PARTS,
+    Column,
     ReportPart,
     ReportSection,
     ReportTable,
@@ -20,6 +21,7 @@ from biasinherit.evaluate._tasks import TASKS, Task, get_task
 __all__ = [
     "COLUMNS",
     "CULTURES",
+    "Column",
     "CULTURE_TERMS",
     "DIMENSIONS",
     "REFERENCE_CULTURE",

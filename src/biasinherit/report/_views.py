@@ -11,7 +11,8 @@ import math
 import numpy as np
 import pandas as pd
 
-Column = str | tuple[str, str]
+from biasinherit.evaluate import Column
+
 _SIGN = {"difference": "−", "ratio": "/"}
 
 

@@ -190,20 +190,19 @@ class HiringTask(Task):
                 return float(np.mean(cols[col])) if len(cols[col]) else float("nan")
 
             # The rate of the candidate shown first: position A (no order effect: 50 %).
-            out += [
-                dict(r, group="A")
-                for r in stat_rows(
-                    first,
-                    mean,
-                    task=self.name,
-                    metric=metric,
-                    attribute="position",
-                    unit="base_id",
-                    higher_is_better=None,
-                    n_boot=n_boot,
-                    rng=rng,
-                )
-            ]
+            out += stat_rows(
+                first,
+                mean,
+                task=self.name,
+                metric=metric,
+                attribute="position",
+                unit="base_id",
+                group_col="position",
+                include_all=False,
+                higher_is_better=None,
+                n_boot=n_boot,
+                rng=rng,
+            )
             for attr in ("group", "culture", "gender"):
                 name = "culture_gender" if attr == "group" else attr
                 out += stat_rows(
